@@ -1,0 +1,154 @@
+"""The facts adapter: bind the policy's logical input tables to where the facts live.
+
+* the registry tables in SQLite/PostgreSQL (compiled to SQL, run in the database);
+* a flat registry file (Parquet/CSV: one row per person) in DuckDB, for national batches;
+* one household read through the ORM, for an explanation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+from django.db import connection
+
+from fupin.policy.rules import Inputs
+from fupin.registry.models import Household, HouseholdIncome, LivingConditions, Member
+
+DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres"}
+
+
+def registry_table_names() -> dict[str, str]:
+    return {
+        "household": Household._meta.db_table,
+        "member": Member._meta.db_table,
+        "income": HouseholdIncome._meta.db_table,
+        "conditions": LivingConditions._meta.db_table,
+    }
+
+
+def registry_inputs(division_code: str | None) -> Inputs:
+    """Unbound inputs over the registry tables, limited to a division's live households."""
+    base = Inputs.unbound(registry_table_names())
+    h = base.household
+    households = h.filter(h.status != "removed")
+    if division_code:
+        households = households.filter(h.village_id.startswith(division_code))
+        ids = households.id
+        return Inputs(
+            household=households,
+            member=base.member.filter(base.member.household_id.isin(ids)),
+            income=base.income.filter(base.income.household_id.isin(ids)),
+            conditions=base.conditions.filter(base.conditions.household_id.isin(ids)),
+        )
+    return Inputs(households, base.member, base.income, base.conditions)
+
+
+def dialect() -> str:
+    return DIALECTS[connection.vendor]
+
+
+def to_sql(expr: ir.Table) -> str:
+    """Compile an expression for the database Django is connected to."""
+    return str(ibis.to_sql(expr, dialect=dialect()))
+
+
+INCOME_ITEMS = (
+    "wage",
+    "operating_income",
+    "property_dividend",
+    "property_other",
+    "transfer_family_planning",
+    "transfer_dibao",
+    "transfer_tekun",
+    "transfer_pension",
+    "transfer_ecological",
+    "transfer_other",
+)
+
+
+def flat_inputs(flat: ir.Table, division_code: str | None = None) -> Inputs:
+    """Inputs over a flat registry file (one row per person; household facts on every row)."""
+    if division_code:
+        flat = flat.filter(flat.village_code.startswith(division_code))
+    flat = flat.filter(flat.status != "removed")
+    heads = flat.filter(flat.relation == "head")
+
+    def money(name: str) -> ir.FloatingValue:
+        return heads[name].cast("float64").fill_null(0)
+
+    net = sum((money(n) for n in INCOME_ITEMS), ibis.literal(0.0)) - money("operating_cost")
+    income = heads.filter(heads.income_year.notnull()).select(
+        household_id=heads.household_code,
+        year=heads.income_year.cast("int64"),
+        household_size=heads.household_size.cast("int64"),
+        net_income=net,
+    )
+    birth = flat.id_number.substr(6, 8).to_date("%Y%m%d")
+    return Inputs(
+        household=heads.select(
+            id=heads.household_code,
+            village_id=heads.village_code,
+            standard=heads.standard,
+            status=heads.status,
+        ),
+        member=flat.select(
+            household_id=flat.household_code,
+            birth_date=birth,
+            school_status=flat.school_status,
+            school_exempt_physical=flat.school_exempt_physical.cast("boolean"),
+            basic_medical=flat.basic_medical.cast("boolean"),
+        ),
+        income=income,
+        conditions=heads.select(
+            household_id=heads.household_code,
+            house_grade=heads.house_grade,
+            food_secure=heads.food_secure.cast("boolean"),
+            clothing_secure=heads.clothing_secure.cast("boolean"),
+            water_safe=heads.water_safe.cast("boolean"),
+        ),
+    )
+
+
+def read_flat(con: Any, path: Path) -> ir.Table:
+    """Open a flat registry file (Parquet or CSV) in a DuckDB Ibis connection."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".parquet":
+        return con.read_parquet(str(path))
+    if suffix == ".csv":
+        return con.read_csv(str(path), all_varchar=False)
+    raise ValueError(suffix)
+
+
+def household_facts(household: Household, year: int) -> dict[str, Any]:
+    """One household's facts as the policy's ``explain`` takes them (four small queries)."""
+    members = list(
+        Member.objects.filter(household=household).values(
+            "birth_date", "school_status", "school_exempt_physical", "basic_medical"
+        )
+    )
+    income = (
+        HouseholdIncome.objects.filter(household=household, year=year)
+        .values("year", "household_size", "net_income")
+        .first()
+    )
+    if income is not None:
+        income = {**income, "net_income": float(income["net_income"])}
+    conditions = (
+        LivingConditions.objects.filter(household=household)
+        .values("house_grade", "food_secure", "clothing_secure", "water_safe")
+        .first()
+    )
+    return {
+        "household": {
+            "id": household.pk,
+            "village_id": household.village_id,
+            "standard": household.standard,
+            "status": household.status,
+        },
+        "members": members,
+        "income": income,
+        "conditions": conditions,
+    }
