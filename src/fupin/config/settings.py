@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "fupin.divisions",
     "fupin.registry",
     "fupin.assessment",
+    "fupin.accounts",
 ]
 
 MIDDLEWARE = [

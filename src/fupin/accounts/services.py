@@ -1,0 +1,62 @@
+"""Account services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from fupin.accounts.models import Profile, Role
+from fupin.divisions.models import Division
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: str
+    division_code: str | None
+    division_name: str
+
+
+DEMO_PASSWORD = "fupin-demo-2017"
+
+
+@transaction.atomic
+def demo_accounts_create(*, county_code: str) -> list[DemoAccount]:
+    """Create (or reset) one demo account per level down to the county's first village."""
+    User = get_user_model()
+    first_village = (
+        Division.objects.filter(code__startswith=county_code, level=5)
+        .order_by("code")
+        .values_list("code", flat=True)
+        .first()
+    )
+    if first_village is None:
+        raise ValueError(county_code)
+    plan: list[tuple[str, Role, str | None]] = [
+        ("admin", Role.ADMINISTRATOR, None),
+        ("national", Role.ANALYST, None),
+        ("province", Role.ANALYST, county_code[:2]),
+        ("prefecture", Role.ANALYST, county_code[:4]),
+        ("county", Role.COUNTY_OFFICE, county_code),
+        ("township", Role.TOWNSHIP_REVIEWER, first_village[:9]),
+        ("village", Role.VILLAGE_CADRE, first_village),
+        ("inspector", Role.INSPECTOR, county_code),
+    ]
+    names = dict(
+        Division.objects.filter(code__in=[c for _, _, c in plan if c]).values_list("code", "name")
+    )
+    accounts = []
+    for username, role, code in plan:
+        user, _ = User.objects.get_or_create(username=username)
+        user.is_staff = True
+        user.is_superuser = role == Role.ADMINISTRATOR
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        Profile.objects.update_or_create(user=user, defaults={"division_id": code, "role": role})
+        accounts.append(
+            DemoAccount(username, DEMO_PASSWORD, role.label, code, names.get(code or "", "全国"))
+        )
+    return accounts
