@@ -19,7 +19,14 @@ from fupin.policy.parameters import (
 
 @pytest.mark.parametrize(
     ("year", "amount"),
-    [(2011, "2536"), (2013, "2736"), (2014, "2800"), (2015, "2855"), (2016, "2952"), (2020, "4000")],
+    [
+        (2011, "2536"),
+        (2013, "2736"),
+        (2014, "2800"),
+        (2015, "2855"),
+        (2016, "2952"),
+        (2020, "4000"),
+    ],
 )
 def test_verified_national_lines_match_domain_reference(year, amount):
     line = DEFAULT_PARAMETERS.national_line(year)
@@ -96,7 +103,11 @@ def test_parameter_file_sets_local_lines_and_school_age(tmp_path):
 
 @pytest.mark.parametrize(
     "content",
-    ["not json", json.dumps({"poverty_lines": [{"year": 2018}]}), json.dumps({"school_age": [9, 3]})],
+    [
+        "not json",
+        json.dumps({"poverty_lines": [{"year": 2018}]}),
+        json.dumps({"school_age": [9, 3]}),
+    ],
 )
 def test_bad_parameter_file_is_refused(tmp_path, content):
     path = tmp_path / "bad.json"

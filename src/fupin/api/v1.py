@@ -88,7 +88,9 @@ def division_get(request: HttpRequest, code: str) -> DivisionOut:
     return _division_out(code)
 
 
-@api.get("/divisions/{code}/children", response={200: list[DivisionOut], 404: ErrorOut}, tags=["区划"])
+@api.get(
+    "/divisions/{code}/children", response={200: list[DivisionOut], 404: ErrorOut}, tags=["区划"]
+)
 def division_children(request: HttpRequest, code: str) -> list[DivisionOut]:
     """下一级区划。"""
     from fupin.divisions.models import Division

@@ -89,9 +89,8 @@ def assessment_run(
     ``INSERT … SELECT``; the previous results of these households for the year and rule set
     are replaced in the same transaction.
     """
-    if division_code is not None:
-        if not Division.objects.filter(code=division_code).exists():
-            raise FupinError("DIVISION_UNKNOWN", f"未找到区划代码 {division_code}，请先加载区划")
+    if division_code is not None and not Division.objects.filter(code=division_code).exists():
+        raise FupinError("DIVISION_UNKNOWN", f"未找到区划代码 {division_code}，请先加载区划")
     root = division_code or ""
     rule_set = _rule_set(rule_set_key)
     year = year or default_year(division_code)
@@ -167,10 +166,7 @@ def run_summary(run: AssessmentRun) -> RunSummary:
     rule_set = _rule_set(f"{run.rule_set}@{run.rule_set_version}")
     qs = AssessmentResult.objects.filter(run=run)
     agg = qs.aggregate(
-        **{
-            r.code: Count("pk", filter=Q(failed_codes__contains=r.code))
-            for r in rule_set.rules
-        }
+        **{r.code: Count("pk", filter=Q(failed_codes__contains=r.code)) for r in rule_set.rules}
     )
     failures = tuple(RuleFailureCount(r.code, r.title, int(agg[r.code])) for r in rule_set.rules)
     return RunSummary(run.household_count, run.meets_count, failures)
@@ -219,7 +215,9 @@ def assess_flat_file(
         **{r.code: (~results[f"ok_{r.code}"]).sum() for r in rule_set.rules},
     )
     row = con.to_pyarrow(agg).to_pylist()[0]
-    failures = tuple(RuleFailureCount(r.code, r.title, int(row[r.code] or 0)) for r in rule_set.rules)
+    failures = tuple(
+        RuleFailureCount(r.code, r.title, int(row[r.code] or 0)) for r in rule_set.rules
+    )
     return RunSummary(int(row["households"]), int(row["meets"] or 0), failures)
 
 

@@ -34,9 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         params = (
-            ParameterSet.from_file(args.parameters, DEFAULT_PARAMETERS)
-            if args.parameters
-            else None
+            ParameterSet.from_file(args.parameters, DEFAULT_PARAMETERS) if args.parameters else None
         )
     except ParameterError as exc:
         return fail(exc.code, exc.message)

@@ -61,9 +61,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         with progress("1/5 加载行政区划", total=5) as bar:
             report = divisions_load(
-                prefix=args.county, progress=lambda level, done, total: bar.update(0, completed=level)
+                prefix=args.county,
+                progress=lambda level, done, total: bar.update(
+                    bar.task_ids[0], completed=level - 1
+                ),
             )
-            bar.update(0, completed=5)
+            bar.update(bar.task_ids[0], completed=5)
         console.print(f"    区划 {report.rows:,} 条")
         if Household.objects.filter(village_id__startswith=args.county).exists():
             console.print("    已有登记数据，跳过生成与导入（--keep）")
@@ -77,14 +80,19 @@ def run(args: argparse.Namespace) -> int:
 
                     def counted() -> Iterator[pa.RecordBatch]:
                         for batch in batches:
-                            bar.update(0, advance=batch.num_rows)
+                            bar.update(bar.task_ids[0], advance=batch.num_rows)
                             yield batch
 
                     write_file(counted(), path)
                 with progress("3/5 批量导入", total=100) as bar:
 
                     def step(stage: str, done: int, total: int) -> None:
-                        bar.update(0, description=f"3/5 批量导入：{stage}", completed=done, total=total)
+                        bar.update(
+                            bar.task_ids[0],
+                            description=f"3/5 批量导入：{stage}",
+                            completed=done,
+                            total=total,
+                        )
 
                     result = registry_import_file(path=path, progress=step)
                 if not result.ok:
@@ -94,9 +102,7 @@ def run(args: argparse.Namespace) -> int:
         with console.status("4/5 批量评估（两不愁三保障及收入）…"):
             run_ = assessment_run(division_code=args.county, year=args.year)
         summary = run_summary(run_)
-        console.print(
-            f"    {summary.households:,} 户中达到脱贫标准 {summary.meets_standard:,} 户"
-        )
+        console.print(f"    {summary.households:,} 户中达到脱贫标准 {summary.meets_standard:,} 户")
         accounts = demo_accounts_create(county_code=args.county)
     except FupinError as exc:
         return fail(exc.code, exc.message)

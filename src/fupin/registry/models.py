@@ -14,7 +14,10 @@ from django.db.models import F, Q
 from fupin.common.models import SourcedFact, choices
 from fupin.policy import codes
 
-MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0")}
+
+def money(label: str) -> models.DecimalField[Decimal, Decimal]:
+    """A yuan amount (two decimals), zero when not declared."""
+    return models.DecimalField(label, max_digits=12, decimal_places=2, default=Decimal("0"))
 
 
 class Household(SourcedFact):
@@ -112,9 +115,7 @@ class Member(SourcedFact):
         choices=choices(codes.SCHOOL_STATUS),
         default="not_in_school",
     )
-    school_exempt_physical = models.BooleanField(
-        "因身体原因不能上学（送教上门等）", default=False
-    )
+    school_exempt_physical = models.BooleanField("因身体原因不能上学（送教上门等）", default=False)
     health = models.CharField(
         "健康状况", max_length=10, choices=choices(codes.HEALTH), default="healthy"
     )
@@ -158,17 +159,17 @@ class HouseholdIncome(SourcedFact):
     period_start = models.DateField("收入统计起始日")
     period_end = models.DateField("收入统计截止日")
     household_size = models.PositiveSmallIntegerField("家庭人口数（共同生活、共享开支）")
-    wage = models.DecimalField("工资性收入", **MONEY)
-    operating_income = models.DecimalField("生产经营性收入", **MONEY)
-    property_dividend = models.DecimalField("资产收益扶贫分红收入", **MONEY)
-    property_other = models.DecimalField("其他财产性收入", **MONEY)
-    transfer_family_planning = models.DecimalField("计划生育金", **MONEY)
-    transfer_dibao = models.DecimalField("低保金", **MONEY)
-    transfer_tekun = models.DecimalField("特困供养金", **MONEY)
-    transfer_pension = models.DecimalField("养老保险金", **MONEY)
-    transfer_ecological = models.DecimalField("生态补偿金", **MONEY)
-    transfer_other = models.DecimalField("其他转移性收入", **MONEY)
-    operating_cost = models.DecimalField("生产经营性支出", **MONEY)
+    wage = money("工资性收入")
+    operating_income = money("生产经营性收入")
+    property_dividend = money("资产收益扶贫分红收入")
+    property_other = money("其他财产性收入")
+    transfer_family_planning = money("计划生育金")
+    transfer_dibao = money("低保金")
+    transfer_tekun = money("特困供养金")
+    transfer_pension = money("养老保险金")
+    transfer_ecological = money("生态补偿金")
+    transfer_other = money("其他转移性收入")
+    operating_cost = money("生产经营性支出")
     net_income = models.GeneratedField(
         verbose_name="纯收入",
         expression=(

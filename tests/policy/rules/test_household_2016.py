@@ -19,7 +19,12 @@ ADULT = {
     "school_exempt_physical": False,
     "basic_medical": True,
 }
-GOOD_CONDITIONS = {"house_grade": "safe", "food_secure": True, "clothing_secure": True, "water_safe": True}
+GOOD_CONDITIONS = {
+    "house_grade": "safe",
+    "food_secure": True,
+    "clothing_secure": True,
+    "water_safe": True,
+}
 
 
 def run(members=(ADULT,), income=None, conditions=GOOD_CONDITIONS, ctx=CTX, household=HOUSEHOLD):
@@ -63,7 +68,11 @@ def test_income_exactly_on_the_line_is_not_above_it():
 
 def test_missing_income_fails_and_says_it_was_not_recorded():
     e = explain(
-        DEFAULT_RULE_SET, CTX, household=HOUSEHOLD, members=[ADULT], income=None,
+        DEFAULT_RULE_SET,
+        CTX,
+        household=HOUSEHOLD,
+        members=[ADULT],
+        income=None,
         conditions=GOOD_CONDITIONS,
     )
     o = outcome(e, "INCOME_ABOVE_LINE")
@@ -122,7 +131,11 @@ def test_dangerous_house_fails_housing(grade):
 
 @pytest.mark.parametrize("code", ["FOOD_SECURE", "CLOTHING_SECURE", "WATER_SAFE"])
 def test_unrecorded_guarantee_fails_as_not_recorded(code):
-    field = {"FOOD_SECURE": "food_secure", "CLOTHING_SECURE": "clothing_secure", "WATER_SAFE": "water_safe"}[code]
+    field = {
+        "FOOD_SECURE": "food_secure",
+        "CLOTHING_SECURE": "clothing_secure",
+        "WATER_SAFE": "water_safe",
+    }[code]
     e = run(conditions={**GOOD_CONDITIONS, field: None})
     o = outcome(e, code)
     assert not o.passed and not o.recorded and o.text.startswith("未核实")
