@@ -182,8 +182,10 @@ class ParameterSet:
         new = {ln.key: ln for ln in self.poverty_lines}
         for ln in lines:
             old = new.get(ln.key)
-            if old is not None and old.verification == Verification.VERIFIED and (
-                ln.amount != old.amount
+            if (
+                old is not None
+                and old.verification == Verification.VERIFIED
+                and (ln.amount != old.amount)
             ):
                 raise ParameterError(
                     "PARAM_VERIFIED_OVERRIDE",

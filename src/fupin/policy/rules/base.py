@@ -278,7 +278,9 @@ def explain(
     )
     table = _duckdb().to_pyarrow(rule_set.evaluate(inputs, ctx))
     row: dict[str, Any] = table.to_pylist()[0]
-    line = ctx.parameters.line_for(ctx.year, str(household["standard"]), str(household["village_id"]))
+    line = ctx.parameters.line_for(
+        ctx.year, str(household["standard"]), str(household["village_id"])
+    )
     values = _FormatFacts(row)
     values.update(year=ctx.year, line_source=line.source)
     outcomes = []
@@ -292,9 +294,7 @@ def explain(
         else:
             text = r.failed.format_map(values)
         remedy = None if ok else r.remedy.format_map(values)
-        outcomes.append(
-            RuleOutcome(r.code, r.title, r.clause, ok, recorded, text, remedy)
-        )
+        outcomes.append(RuleOutcome(r.code, r.title, r.clause, ok, recorded, text, remedy))
     meets = bool(row["meets_standard"])
     failed = tuple(o.code for o in outcomes if not o.passed)
     if meets:

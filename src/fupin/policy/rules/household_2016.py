@@ -160,8 +160,7 @@ RULES = (
         expression=lambda f, ctx: (f.uninsured_count == 0) & (f.member_count > 0),
         requires=(),
         passed="全家 {member_count} 人都参加了城乡居民基本医疗保险。",
-        failed="家中有 {uninsured_count} 人未参加城乡居民基本医疗保险"
-        "（共 {member_count} 人）。",
+        failed="家中有 {uninsured_count} 人未参加城乡居民基本医疗保险（共 {member_count} 人）。",
         remedy="为 {uninsured_count} 名未参保成员办理城乡居民基本医疗保险",
     ),
     Rule(
