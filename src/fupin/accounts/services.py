@@ -27,11 +27,11 @@ DEMO_PASSWORD = "fupin-demo-2017"
 def demo_accounts_create(*, county_code: str) -> list[DemoAccount]:
     """Create (or reset) one demo account per level down to the county's first village."""
     User = get_user_model()
+    villages = Division.objects.filter(code__startswith=county_code, level=5).order_by("code")
+    # Prefer a rural village (村委会) over an urban community (社区居委会) for the village cadre.
     first_village = (
-        Division.objects.filter(code__startswith=county_code, level=5)
-        .order_by("code")
-        .values_list("code", flat=True)
-        .first()
+        villages.filter(name__endswith="村委会").values_list("code", flat=True).first()
+        or villages.values_list("code", flat=True).first()
     )
     if first_village is None:
         raise ValueError(county_code)

@@ -35,7 +35,12 @@ def registry_inputs(division_code: str | None) -> Inputs:
     h = base.household
     households = h.filter(h.status != "removed")
     if division_code:
-        households = households.filter(h.village_id.startswith(division_code))
+        # The range beside startswith lets SQLite use the village index (its LIKE cannot).
+        households = households.filter(
+            h.village_id.startswith(division_code),
+            h.village_id >= division_code,
+            h.village_id <= division_code.ljust(12, "9"),
+        )
         ids = households.id
         return Inputs(
             household=households,
@@ -86,7 +91,7 @@ def flat_inputs(flat: ir.Table, division_code: str | None = None) -> Inputs:
         household_size=heads.household_size.cast("int64"),
         net_income=net,
     )
-    birth = flat.id_number.substr(6, 8).to_date("%Y%m%d")
+    birth = flat.id_number.substr(6, 8).as_date("%Y%m%d")
     return Inputs(
         household=heads.select(
             id=heads.household_code,

@@ -17,6 +17,7 @@ from fupin.assessment import adapters
 from fupin.assessment.models import AssessmentResult, AssessmentRun
 from fupin.common.errors import FupinError
 from fupin.divisions.models import Division
+from fupin.divisions.selectors import subtree_q
 from fupin.policy.parameters import DEFAULT_PARAMETERS, ParameterError, ParameterSet
 from fupin.policy.rules import Context, Explanation, RuleSet, explain, get_rule_set
 from fupin.registry.models import Household, HouseholdIncome, Member
@@ -55,7 +56,7 @@ def default_year(division_code: str | None = None) -> int:
     """The latest year with recorded income under the division (2020 when there is none)."""
     qs = HouseholdIncome.objects.all()
     if division_code:
-        qs = qs.filter(household__village_id__startswith=division_code)
+        qs = qs.filter(subtree_q(division_code, field="household__village__code"))
     year = qs.aggregate(y=Max("year"))["y"]
     return int(year) if year else 2020
 
@@ -111,11 +112,13 @@ def assessment_run(
         )
         cols = ", ".join(qn(c) for c in RESULT_COLUMNS)
         with connection.cursor() as cursor:
+            # The range beside LIKE lets SQLite use the village index (its LIKE cannot).
             cursor.execute(
                 f"DELETE FROM {qn(table)} WHERE {qn('year')} = %s AND {qn('rule_set')} = %s "
                 f"AND {qn('household_id')} IN (SELECT {qn('id')} FROM "
-                f"{qn(Household._meta.db_table)} WHERE {qn('village_id')} LIKE %s)",
-                [year, rule_set.code, root + "%"],
+                f"{qn(Household._meta.db_table)} WHERE {qn('village_id')} LIKE %s "
+                f"AND {qn('village_id')} BETWEEN %s AND %s)",
+                [year, rule_set.code, root + "%", root, root.ljust(12, "9")],
             )
             cursor.execute(f"INSERT INTO {qn(table)} ({cols}) {select_sql}")
             cursor.execute(

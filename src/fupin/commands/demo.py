@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from fupin.accounts.services import demo_accounts_create
     from fupin.assessment.services import assessment_run, run_summary
     from fupin.common.errors import FupinError
+    from fupin.divisions.selectors import subtree_q
     from fupin.divisions.services import divisions_load
     from fupin.registry.imports.services import registry_import_file
     from fupin.registry.models import Household
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             )
             bar.update(bar.task_ids[0], completed=5)
         console.print(f"    区划 {report.rows:,} 条")
-        if Household.objects.filter(village_id__startswith=args.county).exists():
+        if Household.objects.filter(subtree_q(args.county, field="village__code")).exists():
             console.print("    已有登记数据，跳过生成与导入（--keep）")
         else:
             with tempfile.TemporaryDirectory() as tmp:

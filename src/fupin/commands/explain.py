@@ -38,11 +38,19 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    from fupin.policy.codes import IDENTIFICATION_STANDARD, POVERTY_STATUS
+    from fupin.policy.parameters import VERIFICATION_LABELS
+
     line = explanation.line
-    stdout_write(f"户编号 {household.code}（{explanation.rule_set}）")
+    stdout_write(
+        f"户编号 {household.code}，登记状态：{POVERTY_STATUS.label_of(household.status)}"
+        f"（规则集 {explanation.rule_set}）"
+    )
+    region = f"，适用地区 {line.region}" if line.region else ""
     stdout_write(
         f"适用扶贫标准：{explanation.year} 年 {line.amount} 元/人·年"
-        f"（{line.standard.value}{'，' + line.region if line.region else ''}；{line.source}）"
+        f"（{IDENTIFICATION_STANDARD.label_of(line.standard.value)}{region}；"
+        f"{VERIFICATION_LABELS[line.verification]}，{line.source}）"
     )
     for o in explanation.outcomes:
         mark = "✔" if o.passed else "✘"

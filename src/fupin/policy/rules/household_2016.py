@@ -148,8 +148,8 @@ RULES = (
         "不失学辍学",
         expression=lambda f, ctx: f.out_of_school_count == 0,
         requires=(),
-        passed="家中 {school_age_count} 名义务教育阶段适龄人员没有失学辍学"
-        "（其中因身体原因不能上学的 {exempt_count} 人不计）。",
+        passed="家中义务教育阶段适龄人员 {school_age_count} 人，无人失学辍学"
+        "（因身体原因不能上学的 {exempt_count} 人不计）。",
         failed="家中有 {out_of_school_count} 名义务教育阶段适龄人员未在校（失学辍学）。",
         remedy="让 {out_of_school_count} 名失学辍学的适龄人员返校（或因身体原因送教上门并登记）",
     ),
