@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from fupin.accounts.models import Profile, Role
@@ -21,6 +22,22 @@ class DemoAccount:
 
 
 DEMO_PASSWORD = "fupin-demo-2017"
+#: Models every demo account may view in the admin (rows are limited to its division).
+VIEWABLE = {
+    "registry": ("household", "member", "householdincome", "livingconditions"),
+    "assessment": ("assessmentrun", "assessmentresult"),
+    "divisions": ("division",),
+}
+
+
+def _viewer_group() -> Group:
+    group, _ = Group.objects.get_or_create(name="只读查看（演示）")
+    perms = Permission.objects.filter(
+        codename__in=[f"view_{m}" for models in VIEWABLE.values() for m in models],
+        content_type__app_label__in=list(VIEWABLE),
+    )
+    group.permissions.set(perms)
+    return group
 
 
 @transaction.atomic
@@ -28,9 +45,9 @@ def demo_accounts_create(*, county_code: str) -> list[DemoAccount]:
     """Create (or reset) one demo account per level down to the county's first village."""
     User = get_user_model()
     villages = Division.objects.filter(code__startswith=county_code, level=5).order_by("code")
-    # Prefer a rural village (村委会) over an urban community (社区居委会) for the village cadre.
+    # Prefer a rural village (村民委员会) over an urban community (社区居委会) for the village cadre.
     first_village = (
-        villages.filter(name__endswith="村委会").values_list("code", flat=True).first()
+        villages.filter(name__endswith="村民委员会").values_list("code", flat=True).first()
         or villages.values_list("code", flat=True).first()
     )
     if first_village is None:
@@ -48,6 +65,7 @@ def demo_accounts_create(*, county_code: str) -> list[DemoAccount]:
     names = dict(
         Division.objects.filter(code__in=[c for _, _, c in plan if c]).values_list("code", "name")
     )
+    viewers = _viewer_group()
     accounts = []
     for username, role, code in plan:
         user, _ = User.objects.get_or_create(username=username)
@@ -55,6 +73,7 @@ def demo_accounts_create(*, county_code: str) -> list[DemoAccount]:
         user.is_superuser = role == Role.ADMINISTRATOR
         user.set_password(DEMO_PASSWORD)
         user.save()
+        user.groups.set([viewers])
         Profile.objects.update_or_create(user=user, defaults={"division_id": code, "role": role})
         accounts.append(
             DemoAccount(username, DEMO_PASSWORD, role.label, code, names.get(code or "", "全国"))

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.security import django_auth
 
+from fupin.accounts.scoping import in_scope
 from fupin.common.errors import FupinError
 
 api = NinjaAPI(
@@ -114,11 +115,7 @@ def household_explanation(request: HttpRequest, code: str, year: int | None = No
     from fupin.assessment import services
 
     household = services.household_find(code)
-    profile = getattr(request.user, "profile", None)
-    scope = profile.division_id if profile and profile.division_id else ""
-    if not (request.user.is_superuser or household.village_id.startswith(scope)) or (
-        not request.user.is_superuser and profile is None
-    ):
+    if not in_scope(request.user, household.village_id):
         # Out of the user's subtree looks exactly like a missing household.
         raise FupinError("HOUSEHOLD_NOT_FOUND", f"未找到户编号或身份证号为 {code} 的户")
     explanation = services.household_explain(household=household, year=year)

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.contrib import admin
 from django.http import HttpRequest
 
 from fupin.divisions.models import Division
 
-if TYPE_CHECKING:
-    _ModelAdmin = admin.ModelAdmin[Division]
-else:
-    # ModelAdmin is generic only in django-stubs (no django_stubs_ext.monkeypatch() here).
-    _ModelAdmin = admin.ModelAdmin
-
 
 @admin.register(Division)
-class DivisionAdmin(_ModelAdmin):
+class DivisionAdmin(admin.ModelAdmin[Division]):
     list_display = ("code", "name", "level", "parent")
     list_filter = ("level",)
     # "^code" is a prefix search: typing 5134 finds the prefecture and all below it.

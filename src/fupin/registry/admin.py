@@ -12,12 +12,13 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from fupin.accounts.scoping import ScopedModelAdmin
 from fupin.registry.models import Household, HouseholdIncome, LivingConditions, Member
 
 ID_FACTS = ("id_number", "id_key", "sex", "birth_date")
 
 
-class MemberInline(admin.TabularInline):  # type: ignore[type-arg]
+class MemberInline(admin.TabularInline[Member, Household]):
     model = Member
     extra = 0
     fields = ("name", "id_number", "relation", "sex", "birth_date", "health", "labour_capacity")
@@ -28,20 +29,21 @@ class MemberInline(admin.TabularInline):  # type: ignore[type-arg]
         return False  # members are added through member_add (ID checks)
 
 
-class IncomeInline(admin.TabularInline):  # type: ignore[type-arg]
+class IncomeInline(admin.TabularInline[HouseholdIncome, Household]):
     model = HouseholdIncome
     extra = 0
     fields = ("year", "household_size", "wage", "operating_income", "operating_cost", "net_income")
     readonly_fields = ("net_income",)
 
 
-class ConditionsInline(admin.StackedInline):  # type: ignore[type-arg]
+class ConditionsInline(admin.StackedInline[LivingConditions, Household]):
     model = LivingConditions
     extra = 0
 
 
 @admin.register(Household)
-class HouseholdAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class HouseholdAdmin(ScopedModelAdmin[Household]):
+    scope_field = "village__code"
     list_display = (
         "code",
         "village",
@@ -62,7 +64,8 @@ class HouseholdAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MemberAdmin(ScopedModelAdmin[Member]):
+    scope_field = "household__village__code"
     list_display = ("name", "household", "relation", "sex", "birth_date", "health", "source")
     list_filter = ("relation", "sex", "health", "labour_capacity", "source")
     search_fields = ("=id_number", "name", "=household__code")
@@ -76,7 +79,8 @@ class MemberAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(HouseholdIncome)
-class HouseholdIncomeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class HouseholdIncomeAdmin(ScopedModelAdmin[HouseholdIncome]):
+    scope_field = "household__village__code"
     list_display = ("household", "year", "household_size", "net_income", "source")
     list_filter = ("year", "source")
     search_fields = ("=household__code",)
@@ -87,7 +91,8 @@ class HouseholdIncomeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(LivingConditions)
-class LivingConditionsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class LivingConditionsAdmin(ScopedModelAdmin[LivingConditions]):
+    scope_field = "household__village__code"
     list_display = ("household", "house_grade", "water_safe", "road_type", "fuel", "source")
     list_filter = ("house_grade", "water_safe", "sanitary_toilet", "source")
     search_fields = ("=household__code",)
