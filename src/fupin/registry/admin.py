@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+
 from django.contrib import admin
 from django.http import HttpRequest
 
 from fupin.accounts.scoping import ScopedModelAdmin
+from fupin.policy import idnumber
 from fupin.registry.models import Household, HouseholdIncome, LivingConditions, Member
 
 ID_FACTS = ("id_number", "id_key", "sex", "birth_date")
+
+
+def _id_key_of(term: str) -> int | None:
+    """The ``id_key`` of a search term that is a valid ID number, else None."""
+    check = idnumber.check(term)
+    return idnumber.id_key(check.normalized) if check.valid and check.normalized else None
 
 
 class MemberInline(admin.TabularInline[Member, Household]):
@@ -55,12 +64,20 @@ class HouseholdAdmin(ScopedModelAdmin[Household]):
         "source",
     )
     list_filter = ("status", "attribute", "standard", "main_cause", "source")
-    search_fields = ("=code", "=members__id_number", "members__name")
+    search_fields = ("=code", "members__name")
     raw_id_fields = ("village",)
     list_select_related = ("village",)
     readonly_fields = ("created_at", "updated_at")
     show_full_result_count = False
     inlines = (MemberInline, IncomeInline, ConditionsInline)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Household], search_term: str
+    ) -> tuple[QuerySet[Household], bool]:
+        key = _id_key_of(search_term)
+        if key is not None:  # an ID number: find its household through the integer key
+            return queryset.filter(members__id_key=key), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 @admin.register(Member)
@@ -68,7 +85,7 @@ class MemberAdmin(ScopedModelAdmin[Member]):
     scope_field = "household__village__code"
     list_display = ("name", "household", "relation", "sex", "birth_date", "health", "source")
     list_filter = ("relation", "sex", "health", "labour_capacity", "source")
-    search_fields = ("=id_number", "name", "=household__code")
+    search_fields = ("name", "=household__code")
     raw_id_fields = ("household",)
     list_select_related = ("household",)
     readonly_fields = (*ID_FACTS, "created_at", "updated_at")
@@ -76,6 +93,14 @@ class MemberAdmin(ScopedModelAdmin[Member]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # members are added through member_add (ID checks)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Member], search_term: str
+    ) -> tuple[QuerySet[Member], bool]:
+        key = _id_key_of(search_term)
+        if key is not None:  # an ID number: look it up through the integer key
+            return queryset.filter(id_key=key), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 @admin.register(HouseholdIncome)

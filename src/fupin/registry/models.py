@@ -21,12 +21,13 @@ def money(label: str) -> models.DecimalField[Decimal, Decimal]:
 
 
 class Household(SourcedFact):
-    code = models.CharField("户编号", max_length=32, unique=True)
+    code = models.CharField("户编号", max_length=32)
     village = models.ForeignKey(
         "divisions.Division",
         verbose_name="所在村",
         on_delete=models.PROTECT,
         related_name="households",
+        db_index=False,  # the (village, status) index leads with the village
     )
     group_name = models.CharField("村民小组", max_length=50, blank=True)
     attribute = models.CharField(
@@ -68,6 +69,8 @@ class Household(SourcedFact):
             models.Index(fields=["status"], name="household_status"),
         ]
         constraints = [
+            # A constraint rather than unique=True: no extra pattern-ops index on PostgreSQL.
+            models.UniqueConstraint(fields=["code"], name="household_code_unique"),
             models.CheckConstraint(
                 condition=~Q(other_cause_1=F("main_cause")) & ~Q(other_cause_2=F("main_cause")),
                 name="household_other_cause_not_main",
@@ -98,8 +101,10 @@ class Member(SourcedFact):
     household = models.ForeignKey(
         Household, verbose_name="户", on_delete=models.CASCADE, related_name="members"
     )
-    id_number = models.CharField("公民身份号码", max_length=18, unique=True)
-    # The ID as an integer (first 17 digits × 11 + check value, X = 10) for fast joins.
+    id_number = models.CharField("公民身份号码", max_length=18)
+    # The ID as an integer (first 17 digits × 11 + check value, X = 10): one-to-one with the
+    # ID number, so its unique index refuses duplicates and serves every lookup by ID, and
+    # ``id_number`` itself needs no index (two string indexes tripled the cost of a bulk load).
     id_key = models.BigIntegerField("身份号码整数键", unique=True)
     name = models.CharField("姓名", max_length=50)
     sex = models.CharField("性别", max_length=6, choices=choices(codes.SEX))
