@@ -194,6 +194,10 @@ def assess_flat_file(
     rule_set = _rule_set(rule_set_key)
     ctx = _context(year, parameters)
     con = ibis.duckdb.connect()
+    # DuckDB 2.0's partitioned execution rescans the whole file once per key range for the
+    # 28M-household GROUP BY (11 scans of 89.7M rows): the national run takes 51 s with it
+    # and 26 s without, peak RSS 10.7 GiB (bench/RESULTS.md).
+    con.raw_sql("SET disabled_optimizers = 'partitioned_execution'")
     if threads:
         con.raw_sql(f"SET threads = {int(threads)}")
     inputs = adapters.flat_inputs(adapters.read_flat(con, path), division_code)
