@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ import pyarrow as pa
 import pytest
 from django.db import IntegrityError, connection, models, transaction
 
-from fupin.common.bulk import batches_of, bulk_insert, quote_name
+from fupin.common.bulk import batches_of, bulk_insert, copy_payload, prefetched, quote_name
 
 TABLE = "test_bulk_target"
 
@@ -179,3 +180,70 @@ def test_a_failing_batch_rolls_back_the_earlier_ones(target: str) -> None:
         bulk_insert(target, COLUMNS, [sample(), duplicate])
 
     assert count() == 0
+
+
+@pytest.mark.django_db
+def test_one_instant_throughout_a_column_is_stored_as_that_instant(target: str) -> None:
+    moment = dt.datetime(2020, 1, 1, 8, 30, 15, 250000, tzinfo=SHANGHAI)
+    table = sample().set_column(
+        5, "at", pa.array([moment] * 4, pa.timestamp("us", tz="Asia/Shanghai"))
+    )
+
+    bulk_insert(target, COLUMNS, [table])
+
+    param = FIELDS["at"].get_db_prep_value(moment, connection)
+    assert count(f"{quote_name('at')} = %s", [param]) == 4
+
+
+def test_copy_payload_writes_aware_timestamps_as_utc_text() -> None:
+    at = pa.timestamp("us", tz="Asia/Shanghai")
+    moment = dt.datetime(2020, 1, 1, 8, 30, tzinfo=SHANGHAI)
+    batch = pa.table(
+        {
+            "same": pa.array([moment, moment], at),
+            "varied": pa.array([moment, None], at),
+            "label": ["", None],
+        }
+    )
+
+    text = copy_payload(batch).decode()
+
+    assert text.splitlines() == [
+        '"2020-01-01 00:30:00.000000+00","2020-01-01 00:30:00.000000+00",""',
+        '"2020-01-01 00:30:00.000000+00",,',
+    ]
+
+
+def test_prefetched_yields_every_item_in_order() -> None:
+    assert list(prefetched(iter(range(10)))) == list(range(10))
+    assert list(prefetched(iter(()))) == []
+
+
+def test_prefetched_raises_a_producers_error_at_its_item() -> None:
+    def items() -> Iterator[int]:
+        yield 1
+        raise ValueError("bad batch")
+
+    received = []
+    with pytest.raises(ValueError, match="bad batch"):
+        for item in prefetched(items()):
+            received.append(item)
+    assert received == [1]
+
+
+def test_prefetched_runs_at_most_depth_items_ahead_and_stops_with_the_consumer() -> None:
+    made: list[int] = []
+
+    def items() -> Iterator[int]:
+        for i in range(100):
+            made.append(i)
+            yield i
+
+    stream = prefetched(items(), depth=2)
+    assert next(stream) == 0
+    time.sleep(0.2)
+    # One handed out, two waiting in the queue, one made and waiting for room.
+    assert len(made) <= 4
+    stream.close()
+    time.sleep(0.1)
+    assert len(made) <= 5

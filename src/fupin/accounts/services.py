@@ -45,7 +45,7 @@ def demo_accounts_create(*, county_code: str) -> list[DemoAccount]:
     """Create (or reset) one demo account per level down to the county's first village."""
     User = get_user_model()
     villages = Division.objects.filter(code__startswith=county_code, level=5).order_by("code")
-    # Prefer a rural village (村民委员会) over an urban community (社区居委会) for the village cadre.
+    # The village cadre gets a rural village (村民委员会), not an urban community.
     first_village = (
         villages.filter(name__endswith="村民委员会").values_list("code", flat=True).first()
         or villages.values_list("code", flat=True).first()

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
-
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from fupin.accounts.scoping import ScopedModelAdmin

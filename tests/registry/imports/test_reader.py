@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from fupin.common.errors import FupinError
 from fupin.registry.imports.reader import (
+    as_encoded_text,
+    as_text,
     cell_text,
     map_headers,
     open_arrow,
@@ -132,3 +135,61 @@ def test_arrow_input_of_any_type_becomes_text() -> None:
         {"_row": 2, "name": "张三", "household_size": "4"}
     ]
     assert source.total_rows == 1
+
+
+def test_typed_parquet_cells_become_the_text_they_show(tmp_path: Path) -> None:
+    path = tmp_path / "typed.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "name": [" 张三 ", "李四", "王五", "赵六"],
+                "relation": ["户主", " 户主", "", None],
+                "basic_medical": pa.array([True, False, None, True]),
+                "migrant_months": pa.array([8, 8, None, 0], pa.int32()),
+                "wage": pa.array([1200.5, -0.0, float("nan"), 1e20]),
+            }
+        ),
+        path,
+    )
+
+    rows, _ = read_all(path)
+
+    assert [(r["name"], r["relation"]) for r in rows] == [
+        ("张三", "户主"),
+        ("李四", "户主"),
+        ("王五", None),
+        ("赵六", None),
+    ]
+    assert [r["basic_medical"] for r in rows] == ["true", "false", None, "true"]
+    assert [r["migrant_months"] for r in rows] == ["8", "8", None, "0"]
+    assert [r["wage"] for r in rows] == ["1200.5", "-0", "nan", "1e+20"]
+
+
+def test_repeated_columns_come_once_per_distinct_text_and_names_plainly(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(
+        "姓名,与户主关系,务工时间（月）\n甲,户主,8\n乙, 户主,8\n丙,户主 ,\n", encoding="utf-8"
+    )
+
+    batch = next(open_flat_file(path).batches)
+
+    assert batch.column("name").type == pa.string()
+    relation = batch.column("relation")
+    assert pa.types.is_dictionary(relation.type)
+    assert relation.dictionary.to_pylist() == ["户主"]
+    assert relation.indices.to_pylist() == [0, 0, 0]
+    months = batch.column("migrant_months")
+    assert months.dictionary.to_pylist() == ["8"]
+    assert months.indices.to_pylist() == [0, 0, None]
+
+
+def test_encoded_text_is_the_trimmed_text_with_one_entry_per_distinct_value() -> None:
+    values = pa.DictionaryArray.from_arrays(
+        pa.array([0, 1, 2, 3, None, 0], pa.int8()), pa.array([" a", "a ", "", None])
+    )
+
+    encoded = as_encoded_text(values)
+
+    assert encoded.to_pylist() == as_text(values.dictionary_decode()).to_pylist()
+    assert encoded.to_pylist() == ["a", "a", None, None, None, "a"]
+    assert encoded.dictionary.to_pylist() == ["a"]

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,8 @@ from fupin.policy import codes
 from fupin.registry.imports.columns import COLUMNS
 from fupin.registry.imports.validate import (
     PARSED_SCHEMA,
+    Counts,
+    Stage,
     parse_batch,
     parse_bools,
     parse_codes,
@@ -177,6 +180,12 @@ def test_excel_damaged_ids_are_flagged(value: str) -> None:
     assert [e.code for e in row_errors(errors)] == ["ID_EXCEL_NUMBER"]
 
 
+#: Texts that parse (codes, labels, yes/no, numbers), so that valid paths are exercised too.
+_codes = sorted(
+    {text for c in COLUMNS if c.code_list for text in list(c.code_list.lookup())[:6]}
+    | {"是", "否", "4", "2016", "1,234.5", " 因病、缺水 ", make_id("1970-03-05", 11)}
+)
+
 _cells = st.one_of(
     st.none(),
     st.text(max_size=12),
@@ -195,3 +204,145 @@ def test_any_text_in_any_column_gives_errors_not_exceptions(
 
     assert parsed.num_rows == len(rows)
     assert set(errors.column("row").to_pylist()) <= set(range(2, len(rows) + 2))
+
+
+def encoded(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The batch as the readers hand it over: repeated columns dictionary-encoded."""
+    arrays = [
+        c if name in ("_row", "name", "id_number") else pc.dictionary_encode(c)
+        for name, c in zip(batch.schema.names, batch.columns, strict=True)
+    ]
+    return pa.RecordBatch.from_arrays(arrays, batch.schema.names)
+
+
+def decoded(parsed: pa.RecordBatch) -> dict[str, list[object]]:
+    return parsed.to_pydict()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {c.name: st.one_of(_cells, st.sampled_from(_codes)) for c in COLUMNS}
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_cell_rules_give_the_same_result_for_plain_and_dictionary_encoded_text(
+    rows: list[dict[str, str | None]],
+) -> None:
+    plain = batch(**{c.name: [r[c.name] for r in rows] for c in COLUMNS})
+
+    parsed, errors = parse_batch(plain, today=date(2024, 1, 1))
+    parsed_enc, errors_enc = parse_batch(encoded(plain), today=date(2024, 1, 1))
+
+    assert decoded(parsed_enc) == decoded(parsed)
+    assert row_errors(errors_enc) == row_errors(errors)
+
+
+def test_other_causes_are_compared_with_the_main_cause_of_their_own_row() -> None:
+    parsed, errors = parse_batch(
+        batch(
+            main_cause=["因残", "因病", "因残", None],
+            other_causes=["因残", "因残", "因残、缺水", "因残"],
+        )
+    )
+
+    assert [(e.row, e.column, e.code) for e in row_errors(errors)] == [
+        (2, "other_causes", "CAUSE_DUPLICATE"),
+        (4, "other_causes", "CAUSE_DUPLICATE"),
+        (5, "main_cause", "REQUIRED"),
+    ]
+    assert parsed.column("other_cause_1").to_pylist() == ["disability"] * 4
+    assert parsed.column("other_cause_2").to_pylist() == [None, None, "lack_water", None]
+
+
+def test_parsed_codes_are_stored_once_per_code() -> None:
+    parsed, _ = parse_batch(batch(relation=["户主", "之子", "户主", None]))
+
+    relation = parsed.column("relation")
+    assert relation.to_pylist() == ["head", "son", "head", None]
+    assert relation.dictionary.to_pylist() == list(codes.RELATION.codes)
+
+
+# --- the stage: rules across rows --------------------------------------------------------------
+
+
+def staged(stage: Stage, *batches: pa.RecordBatch) -> None:
+    for b in batches:
+        stage.add(*parse_batch(b, today=date(2024, 1, 1)))
+
+
+def rows_batch(first_row: int, **columns: Sequence[str | None]) -> pa.RecordBatch:
+    b = batch(**columns)
+    n = b.num_rows
+    return b.set_column(0, "_row", pa.array(range(first_row, first_row + n), pa.int64()))
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_households_take_the_first_heads_values_across_batches(large: bool) -> None:
+    with Stage(large=large) as stage:
+        staged(
+            stage,
+            rows_batch(
+                2,
+                household_code=["A", "A", "A", "B"],
+                relation=["之子", "户主", "户主", "之女"],
+                phone=["111", "222", "222", None],
+            ),
+            rows_batch(
+                6,
+                household_code=["B", "A", "C"],
+                relation=["之子", "之女", "户主"],
+                phone=["333", "222", "444"],
+            ),
+        )
+        stage.cross_checks()
+
+        households = stage.con.execute(
+            "SELECT seq, household_code, first_row, n_rows, n_heads, ref_row, phone"
+            " FROM hh ORDER BY seq"
+        ).fetchall()
+        found = {(e.row, e.column, e.code, e.value) for e in stage.errors()}
+        assert stage.counts().households == 3
+
+    assert households == [
+        (1, "A", 2, 4, 2, 3, "222"),
+        (2, "B", 5, 2, 0, 5, None),
+        (3, "C", 8, 1, 1, 8, "444"),
+    ]
+    assert found == {
+        (2, "phone", "HOUSEHOLD_INCONSISTENT", "111"),
+        (4, "relation", "HEAD_MULTIPLE", None),
+        (5, "relation", "HEAD_MISSING", None),
+        (6, "phone", "HOUSEHOLD_INCONSISTENT", "333"),
+    }
+
+
+def test_a_stage_without_rows_has_its_columns_and_counts_nothing() -> None:
+    with Stage() as stage:
+        stage.cross_checks()
+
+        assert stage.counts() == Counts(rows=0, households=0, members=0, incomes=0)
+        assert stage.errors() == []
+        columns = stage.con.sql("SELECT * FROM staged LIMIT 0").to_arrow_table()
+        assert columns.schema.names == PARSED_SCHEMA.names
+
+
+def test_ids_repeated_in_the_file_point_at_their_first_row() -> None:
+    first, other = make_id("1970-03-05", 11), make_id("1980-03-05", 12)
+    with Stage() as stage:
+        staged(
+            stage,
+            rows_batch(2, id_number=[first, other]),
+            rows_batch(4, id_number=[other, first, first]),
+        )
+        stage.cross_checks()
+        found = [(e.row, e.code, e.message) for e in stage.errors()]
+
+    assert found == [
+        (4, "ID_DUPLICATE_IN_FILE", f"身份号码 {other} 与第 3 行重复"),
+        (5, "ID_DUPLICATE_IN_FILE", f"身份号码 {first} 与第 2 行重复"),
+        (6, "ID_DUPLICATE_IN_FILE", f"身份号码 {first} 与第 2 行重复"),
+    ]

@@ -6,6 +6,12 @@ text (``None`` when empty), plus ``_row``: the row number a spreadsheet user see
 Rows with no text at all (blank lines, Excel's trailing ``,,,,``) are dropped.
 Cells stay text on purpose: an ID number that Excel stored as a number must reach the ID
 checker as the text Excel shows ("5.13431E+17", "513431199001011234.0") so it can be refused.
+
+Columns whose values repeat (codes, yes/no, numbers, the household facts on every member row)
+come dictionary-encoded: each distinct text once, non-null, and per row an index (null for an
+empty cell). Typed input (a Parquet number or boolean column) is turned into text once per
+distinct value, and the checks downstream run once per distinct value too. ``PLAIN_COLUMNS``
+(names and ID numbers, nearly unique per row) stay plain strings.
 """
 
 from __future__ import annotations
@@ -33,6 +39,14 @@ BATCH_ROWS = 100_000
 CSV_BLOCK_BYTES = 8 << 20
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
 SUFFIXES = frozenset({".csv", ".parquet", ".pq"}) | EXCEL_SUFFIXES
+
+#: Columns read as plain strings: member-level free text and ID numbers barely repeat, so
+#: dictionary-encoding them would cost a hash per row and save nothing.
+PLAIN_COLUMNS = frozenset(
+    c.name for c in COLUMNS if c.level == "member" and c.kind in ("text", "id_number")
+)
+#: The type of the other text columns of a batch.
+TEXT_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 
 _FULLWIDTH = str.maketrans({"（": "(", "）": ")", "\u3000": "", " ": "", "\ufeff": ""})
 
@@ -158,9 +172,12 @@ def _finish(cols: dict[str, pa.Array | pa.ChunkedArray], rows: np.ndarray) -> pa
     for name, arr in cols.items():
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
-        text = as_text(arr)
+        text = as_text(arr) if name in PLAIN_COLUMNS else as_encoded_text(arr)
         arrays[name] = text
-        any_text |= text.is_valid().to_numpy(zero_copy_only=False)
+        if text.null_count:
+            any_text |= text.is_valid().to_numpy(zero_copy_only=False)
+        else:
+            any_text[:] = True
     if not arrays:
         return None
     keep = np.flatnonzero(any_text)
@@ -192,6 +209,34 @@ def as_text(arr: pa.Array) -> pa.Array:
     empty = pc.equal(pc.utf8_length(text), 0)
     result: pa.Array = pc.if_else(empty, pa.scalar(None, pa.string()), text)
     return result
+
+
+def as_encoded_text(arr: pa.Array) -> pa.DictionaryArray:
+    """Return a column as :func:`as_text` would, dictionary-encoded with a clean dictionary.
+
+    The dictionary holds each distinct trimmed text once and no null; an empty cell is a null
+    index. Only the distinct values are cast and trimmed.
+    """
+    if pa.types.is_dictionary(arr.type):
+        dictionary, indices = arr.dictionary, arr.indices
+    else:
+        try:
+            encoded = pc.dictionary_encode(arr)
+        except pa.ArrowNotImplementedError:  # a type Arrow cannot hash: cast every row
+            encoded = pc.dictionary_encode(as_text(arr))
+        dictionary, indices = encoded.dictionary, encoded.indices
+    text = as_text(dictionary)
+    # Trimming can merge values (" a" and "a") and empty ones become null: re-map the indices
+    # onto the distinct non-null texts.
+    distinct = pc.unique(text)
+    if distinct.null_count:
+        distinct = distinct.drop_null()
+    if len(distinct) != len(text):
+        indices = pc.index_in(text, value_set=distinct).take(indices)
+        text = distinct
+    if indices.type != pa.int32():
+        indices = indices.cast(pa.int32())
+    return pa.DictionaryArray.from_arrays(indices, text)
 
 
 # --- CSV ---------------------------------------------------------------------------------

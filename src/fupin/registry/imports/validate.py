@@ -4,11 +4,13 @@ Two stages, both set-based:
 
 1. :func:`parse_batch` turns one batch of text cells into typed values (codes, booleans,
    numbers, ID number facts) and error records, with Arrow compute and numpy: no Python loop
-   over rows. The hand-entry services reuse it for single households and members.
-2. :class:`Stage` keeps the parsed rows in DuckDB (in memory, or in a temporary file for big
-   inputs, so memory stays bounded) and runs the rules that need several rows or the
-   database: one head per household, household columns agreeing on every row, IDs unique in
-   the file and in the registry, household codes new, village codes known.
+   over rows. Cell rules run once per distinct text of a column (a code column of a hundred
+   thousand cells holds a few dozen texts) and the verdicts are spread back over the rows.
+   The hand-entry services reuse it for single households and members.
+2. :class:`Stage` keeps the parsed rows in Parquet files that DuckDB reads (on disk, so
+   memory stays bounded) and runs the rules that need several rows or the database: one
+   head per household, household columns agreeing on every row, IDs unique in the file and
+   in the registry, household codes new, village codes known.
 
 Error records have the columns of :data:`ERROR_SCHEMA`; ``errors.message_for`` words them.
 """
@@ -28,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models, transaction
 
@@ -47,7 +50,7 @@ from fupin.registry.imports.errors import (
     display_value,
     message_for,
 )
-from fupin.registry.imports.reader import ROW, HeaderIssue
+from fupin.registry.imports.reader import PLAIN_COLUMNS, ROW, TEXT_DICTIONARY, HeaderIssue
 from fupin.registry.models import Household, HouseholdIncome, LivingConditions, Member
 
 ERROR_SCHEMA = pa.schema(
@@ -96,27 +99,31 @@ def _parsed_type(col: Column) -> pa.DataType:
         return pa.int32()
     if col.kind in ("money", "decimal"):
         return MONEY_TYPE
-    return pa.string()
+    # Codes and household facts repeat on many rows: a dictionary stores each once.
+    return pa.string() if col.name in PLAIN_COLUMNS else TEXT_DICTIONARY
 
 
 def _parsed_fields() -> list[pa.Field]:
     fields = [pa.field(ROW, pa.int64())]
     for col in COLUMNS:
         if col.kind == "causes":
-            fields += [pa.field(name, pa.string()) for name in CAUSE_FIELDS]
+            fields += [pa.field(name, TEXT_DICTIONARY) for name in CAUSE_FIELDS]
         else:
             fields.append(pa.field(col.name, _parsed_type(col)))
         if col.kind == "id_number":
             fields += [
                 pa.field("id_key", pa.int64()),
                 pa.field("birth_date", pa.date32()),
-                pa.field("sex", pa.string()),
+                pa.field("sex", TEXT_DICTIONARY),
             ]
     return fields
 
 
-#: Schema of a parsed batch: ``_row`` and one typed field per column (see module doc).
+#: Schema of a parsed batch: ``_row`` and one typed field per column (see module doc). Text
+#: fields other than names and ID numbers are dictionary-encoded (``TEXT_DICTIONARY``).
 PARSED_SCHEMA = pa.schema(_parsed_fields())
+#: Parsed fields stored dictionary-encoded.
+DICTIONARY_FIELDS = tuple(f.name for f in PARSED_SCHEMA if pa.types.is_dictionary(f.type))
 
 #: Household-level parsed fields (one value per household, taken from the head's row).
 HOUSEHOLD_FIELDS: tuple[str, ...] = tuple(
@@ -208,6 +215,82 @@ def as_mask(mask: pa.Array | pa.ChunkedArray | npt.NDArray[np.bool_]) -> npt.NDA
         filled = filled.combine_chunks()
     result: npt.NDArray[np.bool_] = filled.to_numpy(zero_copy_only=False)
     return result
+
+
+class _ExpandingSink:
+    """Collect error records of checks run on distinct values into the rows holding them.
+
+    A record for distinct value ``i`` reaches every row whose ``index`` is ``i``, with the
+    same value and references; a null index (an empty cell) reaches nothing.
+    """
+
+    def __init__(self, sink: ErrorSink | _ExpandingSink, index: pa.Array) -> None:
+        self.sink = sink
+        self.index = index
+
+    def add(
+        self,
+        mask: pa.Array | pa.ChunkedArray | npt.NDArray[np.bool_],
+        column: str,
+        code: str,
+        value: pa.Array | npt.NDArray[Any] | str | None = None,
+        ref: pa.Array | npt.NDArray[Any] | str | None = None,
+        ref_num: pa.Array | npt.NDArray[Any] | int | None = None,
+    ) -> None:
+        flags = as_mask(mask)
+        if not flags.any():  # the common case: no distinct value is bad
+            return
+        self.sink.add(
+            self._rows(pa.array(flags)),
+            column,
+            code,
+            self._rows(value),
+            self._rows(ref),
+            self._rows(ref_num),
+        )
+
+    def _rows(self, x: Any) -> Any:
+        if isinstance(x, np.ndarray):
+            x = pa.array(x)
+        if isinstance(x, (pa.Array, pa.ChunkedArray)):
+            return x.take(self.index)
+        return x
+
+
+@dataclass(frozen=True)
+class Distinct:
+    """A text column as its distinct texts and, per row, an index into them.
+
+    ``values`` holds no null; an empty cell has a null index. Checks run on ``values`` (a few
+    hundred codes instead of a hundred thousand cells) and :meth:`rows` spreads a result back.
+    """
+
+    values: pa.Array
+    index: pa.Array
+
+    @classmethod
+    def of(cls, text: pa.Array) -> Distinct:
+        if pa.types.is_dictionary(text.type) and not text.dictionary.null_count:
+            return cls(text.dictionary, text.indices)
+        if pa.types.is_dictionary(text.type):
+            text = pc.cast(text, text.type.value_type)
+        encoded = pc.dictionary_encode(text)
+        return cls(encoded.dictionary, encoded.indices)
+
+    def rows(self, values: pa.Array) -> pa.Array:
+        """Return a per-value array spread over the rows (null for empty cells)."""
+        return values.take(self.index)
+
+    def flag(
+        self,
+        sink: ErrorSink | _ExpandingSink,
+        bad: pa.Array,
+        column: str,
+        code: str,
+        ref: str | None = None,
+    ) -> None:
+        """Report every row whose value is ``bad`` (a mask over ``values``), with its text."""
+        _ExpandingSink(sink, self.index).add(bad, column, code, self.values, ref)
 
 
 # --- cell parsers -----------------------------------------------------------------------------
@@ -329,7 +412,9 @@ def text_max_length(col: Column) -> int | None:
 _CAUSE_PATTERN = "[" + "".join(CAUSE_SEPARATORS) + "/]"
 
 
-def _parse_causes(values: pa.Array, main: pa.Array, sink: ErrorSink) -> tuple[pa.Array, pa.Array]:
+def _parse_causes_rows(
+    values: pa.Array, main: pa.Array, sink: ErrorSink | _ExpandingSink
+) -> tuple[pa.Array, pa.Array]:
     """Split ``other_causes`` into two codes; report unknown, too many and duplicates."""
     n = len(values)
     parts = pc.split_pattern_regex(values, _CAUSE_PATTERN)
@@ -383,13 +468,72 @@ def _parse_causes(values: pa.Array, main: pa.Array, sink: ErrorSink) -> tuple[pa
     return pa.array(cause1, pa.string()), pa.array(cause2, pa.string())
 
 
+def _parse_causes(
+    values: pa.Array, main: pa.Array, sink: ErrorSink
+) -> tuple[pa.DictionaryArray, pa.DictionaryArray]:
+    """Run :func:`_parse_causes_rows` once per distinct (other causes, main cause) pair."""
+    n = len(values)
+    cells = Distinct.of(values)
+    mains = Distinct.of(main)
+    width = len(mains.values) + 1  # the last slot stands for "no main cause"
+    other = pc.fill_null(cells.index, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    main_at = pc.fill_null(mains.index, width - 1).to_numpy(zero_copy_only=False)
+    key = other * width + main_at
+    pairs = pc.dictionary_encode(pa.array(key, pa.int64(), mask=other < 0))
+    pair_key = pairs.dictionary.to_numpy()
+    if not len(pair_key):
+        return pa.nulls(n, TEXT_DICTIONARY), pa.nulls(n, TEXT_DICTIONARY)
+    pair_main = pair_key % width
+    pair_values = cells.values.take(pa.array(pair_key // width))
+    pair_mains = mains.values.take(pa.array(pair_main, mask=pair_main == width - 1))
+    first, second = _parse_causes_rows(pair_values, pair_mains, _ExpandingSink(sink, pairs.indices))
+    causes = _code_array(codes.CAUSE)
+
+    def spread(pair_causes: pa.Array) -> pa.DictionaryArray:
+        positions = pc.index_in(pair_causes, value_set=causes)
+        return pa.DictionaryArray.from_arrays(positions.take(pairs.indices), causes)
+
+    return spread(first), spread(second)
+
+
+_CODE_ARRAYS: dict[str, pa.Array] = {}
+
+
+def _code_array(code_list: codes.CodeList) -> pa.Array:
+    """Return the codes of a list as an Arrow array: the dictionary of parsed code columns."""
+    cached = _CODE_ARRAYS.get(code_list.name)
+    if cached is None:
+        cached = _CODE_ARRAYS[code_list.name] = pa.array(list(code_list.codes), pa.string())
+    return cached
+
+
+def _conform(values: pa.Array, typ: pa.DataType) -> pa.Array:
+    """Return ``values`` as ``typ``, dictionary-encoding or decoding text as needed."""
+    if values.type == typ:
+        return values
+    if pa.types.is_dictionary(typ) and not pa.types.is_dictionary(values.type):
+        cells = Distinct.of(pc.cast(values, typ.value_type))
+        return pa.DictionaryArray.from_arrays(cells.index, cells.values)
+    return pc.cast(values, typ)
+
+
+def _clean_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Return a text column as a plain or dictionary array whose nulls are the empty cells."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type) and values.dictionary.null_count:
+        values = pc.cast(values, values.type.value_type)
+    return values
+
+
 def parse_batch(
     batch: pa.RecordBatch, *, today: date | None = None
 ) -> tuple[pa.RecordBatch, pa.Table]:
     """Parse one batch of text cells (reader output) into :data:`PARSED_SCHEMA` and errors.
 
     Only the columns present in the batch are checked (a column absent from the file is
-    reported once, by the caller); absent columns come back as nulls.
+    reported once, by the caller); absent columns come back as nulls. Text columns may be
+    plain or dictionary-encoded; cell rules run once per distinct text.
     """
     today = today or date.today()
     n = batch.num_rows
@@ -398,19 +542,26 @@ def parse_batch(
     present = set(batch.schema.names)
     out: dict[str, pa.Array] = {}
     text: dict[str, pa.Array] = {
-        name: batch.column(name) for name in batch.schema.names if name != ROW
+        name: _clean_text(batch.column(name)) for name in batch.schema.names if name != ROW
     }
-    null_text = pa.nulls(n, pa.string())
 
     for col in COLUMNS:
         if col.name not in present:
             continue
         values = text[col.name]
-        if col.required:
+        if col.required and values.null_count:
             sink.add(values.is_null(), col.name, "REQUIRED")
-        if col.kind == "text":
+        if col.kind == "id_number":
+            _parse_ids(values, sink, out, today)
+            continue
+        if col.kind == "causes":
+            main = out.get("main_cause", pa.nulls(n, pa.string()))
+            out["other_cause_1"], out["other_cause_2"] = _parse_causes(values, main, sink)
+            continue
+        if col.kind == "text" and col.name in PLAIN_COLUMNS:
             limit = text_max_length(col)
             if limit:
+                values = pc.cast(values, pa.string())
                 sink.add(
                     pc.greater(pc.utf8_length(values), limit),
                     col.name,
@@ -419,42 +570,50 @@ def parse_batch(
                     str(limit),
                 )
             out[col.name] = values
+            continue
+        cells = Distinct.of(values)
+        if col.kind == "text":
+            limit = text_max_length(col)
+            if limit:
+                too_long = pc.greater(pc.utf8_length(cells.values), limit)
+                cells.flag(sink, too_long, col.name, "TEXT_TOO_LONG", str(limit))
+            out[col.name] = pa.DictionaryArray.from_arrays(cells.index, cells.values)
         elif col.kind == "code":
             assert col.code_list is not None
-            parsed, unknown = parse_codes(values, col.code_list)
-            sink.add(unknown, col.name, "CODE_UNKNOWN", values)
-            out[col.name] = parsed
+            parsed, unknown = parse_codes(cells.values, col.code_list)
+            cells.flag(sink, unknown, col.name, "CODE_UNKNOWN")
+            dictionary = _code_array(col.code_list)
+            out[col.name] = pa.DictionaryArray.from_arrays(
+                cells.rows(pc.index_in(parsed, value_set=dictionary)), dictionary
+            )
         elif col.kind == "bool":
-            parsed, invalid = parse_bools(values)
-            sink.add(invalid, col.name, "BOOL_INVALID", values)
-            out[col.name] = parsed
+            parsed, invalid = parse_bools(cells.values)
+            cells.flag(sink, invalid, col.name, "BOOL_INVALID")
+            out[col.name] = cells.rows(parsed)
         elif col.kind == "int":
             lo, hi = INT_RANGES.get(col.name, (0, 32767))
-            parsed, invalid, out_of_range = parse_ints(values, lo, hi)
-            sink.add(invalid, col.name, "NUMBER_INVALID", values)
-            sink.add(out_of_range, col.name, "NUMBER_OUT_OF_RANGE", values, f"{lo} 至 {hi}")
-            out[col.name] = parsed
+            parsed, invalid, out_of_range = parse_ints(cells.values, lo, hi)
+            cells.flag(sink, invalid, col.name, "NUMBER_INVALID")
+            cells.flag(sink, out_of_range, col.name, "NUMBER_OUT_OF_RANGE", f"{lo} 至 {hi}")
+            out[col.name] = cells.rows(parsed)
         elif col.kind in ("money", "decimal"):
             maximum = decimal_maximum(col)
-            parsed, invalid, negative, too_large = parse_decimals(values, maximum)
-            sink.add(invalid, col.name, "NUMBER_INVALID", values)
+            parsed, invalid, negative, too_large = parse_decimals(cells.values, maximum)
+            cells.flag(sink, invalid, col.name, "NUMBER_INVALID")
             if col.kind == "money":
-                sink.add(negative, col.name, "MONEY_NEGATIVE", values)
+                cells.flag(sink, negative, col.name, "MONEY_NEGATIVE")
             else:
-                sink.add(negative, col.name, "NUMBER_OUT_OF_RANGE", values, f"0 至 {maximum}")
-            sink.add(too_large, col.name, "NUMBER_OUT_OF_RANGE", values, f"0 至 {maximum}")
-            out[col.name] = parsed
+                cells.flag(sink, negative, col.name, "NUMBER_OUT_OF_RANGE", f"0 至 {maximum}")
+            cells.flag(sink, too_large, col.name, "NUMBER_OUT_OF_RANGE", f"0 至 {maximum}")
+            out[col.name] = cells.rows(parsed)
         elif col.kind == "division":
-            digits = pc.replace_substring_regex(values, r"\.0+$", "")
+            digits = pc.replace_substring_regex(cells.values, r"\.0+$", "")
             ok = pc.match_substring_regex(digits, r"^\d{12}$")
-            bad = pc.and_(values.is_valid(), pc.invert(pc.fill_null(ok, False)))
-            sink.add(bad, col.name, "DIVISION_UNKNOWN", values)
-            out[col.name] = pc.if_else(ok, digits, pa.scalar(None, pa.string()))
-        elif col.kind == "id_number":
-            _parse_ids(values, sink, out, today)
-        elif col.kind == "causes":
-            main = out.get("main_cause", null_text)
-            out["other_cause_1"], out["other_cause_2"] = _parse_causes(values, main, sink)
+            cells.flag(sink, pc.invert(ok), col.name, "DIVISION_UNKNOWN")
+            village = Distinct.of(pc.if_else(ok, digits, pa.scalar(None, pa.string())))
+            out[col.name] = pa.DictionaryArray.from_arrays(
+                cells.rows(village.index), village.values
+            )
 
     _row_rules(text, out, sink, n)
 
@@ -463,11 +622,13 @@ def parse_batch(
         if f.name == ROW:
             continue
         arr = out.get(f.name)
-        arrays.append(pa.nulls(n, f.type) if arr is None else pc.cast(arr, f.type))
+        arrays.append(pa.nulls(n, f.type) if arr is None else _conform(arr, f.type))
     return pa.RecordBatch.from_arrays(arrays, schema=PARSED_SCHEMA), sink.table()
 
 
 def _parse_ids(values: pa.Array, sink: ErrorSink, out: dict[str, pa.Array], today: date) -> None:
+    if pa.types.is_dictionary(values.type):
+        values = pc.cast(values, pa.string())
     result = idnumber.check_array(values.to_numpy(zero_copy_only=False), today=today)
     present = as_mask(values.is_valid())
     bad = present & ~result.valid
@@ -477,8 +638,12 @@ def _parse_ids(values: pa.Array, sink: ErrorSink, out: dict[str, pa.Array], toda
     out["id_number"] = pa.array(result.normalized, pa.string(), mask=~valid)
     out["id_key"] = pa.array(result.key, pa.int64(), mask=~valid)
     out["birth_date"] = pa.array(result.birth_date, pa.date32(), mask=~valid)
-    sex = np.where(result.male, "male", "female")
-    out["sex"] = pa.array(sex, pa.string(), mask=~valid)
+    out["sex"] = pa.DictionaryArray.from_arrays(
+        pa.array(np.where(result.male, 0, 1).astype(np.int32), mask=~valid), _SEXES
+    )
+
+
+_SEXES = pa.array(["male", "female"], pa.string())
 
 
 def _row_rules(
@@ -549,20 +714,31 @@ class Counts:
 class Stage:
     """Parsed rows and error records of one import, held in DuckDB.
 
-    ``large`` puts the DuckDB database in a temporary file (and lets it spill there), for
-    inputs that may not fit in memory. Use as a context manager; the file is removed on exit.
+    The parsed rows (the view ``staged``) are Parquet files in a temporary directory, one per
+    batch: writing a batch there costs a tenth of inserting it into a DuckDB table (which
+    compresses every string column as it goes), and DuckDB scans them in parallel. The
+    household tables are DuckDB temporary tables, which spill to that directory past the
+    memory limit. ``large`` puts the DuckDB database (the error records) in a file there
+    too, for inputs that may not fit in memory. Use as a context manager; the files are
+    removed on exit.
     """
 
     def __init__(self, *, large: bool = False, memory_limit: str = "2GB") -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="fupin-import-")
-        path = str(Path(self._tmp.name) / "stage.duckdb") if large else ":memory:"
+        root = Path(self._tmp.name)
+        path = str(root / "stage.duckdb") if large else ":memory:"
+        self._parts = root / "staged"
+        self._parts.mkdir()
+        self._part_count = 0
         self.con = duckdb.connect(path)
-        self.con.execute(f"SET temp_directory = '{Path(self._tmp.name) / 'spill'}'")
+        self.con.execute(f"SET temp_directory = {_sql_text(str(root / 'spill'))}")
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute("SET preserve_insertion_order = false")
-        self.con.register("_empty_parsed", PARSED_SCHEMA.empty_table())
-        self.con.execute("CREATE TABLE staged AS SELECT * FROM _empty_parsed")
-        self.con.unregister("_empty_parsed")
+        self.con.execute("SET enable_progress_bar = false")
+        # An empty part gives the view its columns until the first rows come.
+        self._empty_part: Path | None = self._write_part(PARSED_SCHEMA.empty_table())
+        pattern = _sql_text(str(self._parts / "*.parquet"))
+        self.con.execute(f"CREATE VIEW staged AS SELECT * FROM read_parquet({pattern})")
         self.con.register("_empty_errors", ERROR_SCHEMA.empty_table())
         self.con.execute("CREATE TABLE errors AS SELECT * FROM _empty_errors")
         self.con.unregister("_empty_errors")
@@ -584,11 +760,31 @@ class Stage:
     # -- loading --
 
     def add(self, parsed: pa.RecordBatch, errors: pa.Table) -> None:
-        self.con.register("_batch", parsed)
-        self.con.execute("INSERT INTO staged SELECT * FROM _batch")
-        self.con.unregister("_batch")
+        """Stage one batch of :func:`parse_batch` output and its errors."""
+        if parsed.num_rows:
+            table = pa.Table.from_batches([parsed])
+            self._write_part(table if table.schema == PARSED_SCHEMA else table.cast(PARSED_SCHEMA))
+            if self._empty_part is not None:
+                # DuckDB estimates the rows of the view from its first file: an empty one
+                # would make it plan joins the wrong way round.
+                self._empty_part.unlink()
+                self._empty_part = None
         self.add_errors(errors)
         self.rows += parsed.num_rows
+
+    def _write_part(self, table: pa.Table) -> Path:
+        path = self._parts / f"part-{self._part_count:06d}.parquet"
+        self._part_count += 1
+        pq.write_table(
+            table,
+            path,
+            compression="lz4",
+            # Dictionary columns are written with their own dictionaries; hashing the nearly
+            # unique ones (names, ID numbers) again would cost more than it saves.
+            use_dictionary=list(DICTIONARY_FIELDS),
+            write_statistics=False,
+        )
+        return path
 
     def add_errors(self, errors: pa.Table) -> None:
         if errors.num_rows:
@@ -617,24 +813,51 @@ class Stage:
     # -- rules across rows --
 
     def build_households(self) -> None:
-        """Make ``hh``: one row per household with the head's household-level values."""
-        hh_cols = ", ".join(f"s.{quote_ident(c)}" for c in HOUSEHOLD_FIELDS)
+        """Make ``hh``: one row per household with the head's household-level values.
+
+        The rows are first grouped by household and all household-level values
+        (``hh_variants``: one row per distinct set of values in a household, nulls alike),
+        which yields the household's values without joining every row back, and tells which
+        households disagree between rows (``n_variants > 1``) for :meth:`cross_checks`.
+        Temporary tables stay in memory up to the memory limit and spill to disk past it.
+        """
+        fields = ", ".join(quote_ident(c) for c in HOUSEHOLD_FIELDS)
+        v_fields = ", ".join(f"v.{quote_ident(c)}" for c in HOUSEHOLD_FIELDS)
         self.con.execute(
             f"""
-            CREATE OR REPLACE TABLE hh AS
-            WITH g AS (
-                SELECT household_code,
-                       min({ROW}) AS first_row,
-                       count(*) AS n_rows,
-                       count(*) FILTER (WHERE relation = 'head') AS n_heads,
-                       coalesce(min({ROW}) FILTER (WHERE relation = 'head'), min({ROW})) AS ref_row
-                FROM staged WHERE household_code IS NOT NULL
-                GROUP BY household_code
-            )
-            SELECT row_number() OVER (ORDER BY g.first_row) AS seq, g.*, {hh_cols}
-            FROM g JOIN staged s ON s.{ROW} = g.ref_row
+            CREATE OR REPLACE TEMP TABLE hh_variants AS
+            SELECT household_code, {fields},
+                   min({ROW}) AS first_row,
+                   count(*) AS n_rows,
+                   count(*) FILTER (WHERE relation = 'head') AS n_heads,
+                   min({ROW}) FILTER (WHERE relation = 'head') AS head_row
+            FROM staged WHERE household_code IS NOT NULL
+            GROUP BY household_code, {fields}
             """
         )
+        # The reference row is the first head's, else the household's first row; exactly
+        # one variant holds it.
+        self.con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE hh AS
+            WITH g AS (
+                SELECT household_code,
+                       min(first_row) AS first_row,
+                       CAST(sum(n_rows) AS BIGINT) AS n_rows,
+                       CAST(sum(n_heads) AS BIGINT) AS n_heads,
+                       coalesce(min(head_row), min(first_row)) AS ref_row,
+                       count(*) AS n_variants
+                FROM hh_variants GROUP BY household_code
+            ),
+            numbered AS (SELECT row_number() OVER (ORDER BY first_row) AS seq, * FROM g)
+            SELECT n.seq, n.household_code, n.first_row, n.n_rows, n.n_heads, n.ref_row,
+                   {v_fields}, n.n_variants
+            FROM numbered n JOIN hh_variants v
+              ON v.household_code = n.household_code
+             AND (v.head_row = n.ref_row OR (n.n_heads = 0 AND v.first_row = n.ref_row))
+            """
+        )
+        self.con.execute("DROP TABLE hh_variants")
         self._hh_ready = True
 
     def cross_checks(self) -> None:
@@ -653,17 +876,21 @@ class Stage:
             f"""
             INSERT INTO errors
             SELECT s.{ROW}, 'relation', 'HEAD_MULTIPLE', NULL, s.household_code, hh.ref_row
-            FROM staged s JOIN hh USING (household_code)
+            FROM staged s JOIN (SELECT * FROM hh WHERE n_heads > 1) hh USING (household_code)
             WHERE s.relation = 'head' AND s.{ROW} <> hh.ref_row
             """
         )
+        # Only repeated IDs need the window (a hash aggregate finds them cheaply).
         con.execute(
             f"""
             INSERT INTO errors
             SELECT {ROW}, 'id_number', 'ID_DUPLICATE_IN_FILE', id_number, NULL, first_row
             FROM (
                 SELECT {ROW}, id_number, min({ROW}) OVER (PARTITION BY id_key) AS first_row
-                FROM staged WHERE id_key IS NOT NULL
+                FROM staged WHERE id_key IN (
+                    SELECT id_key FROM staged WHERE id_key IS NOT NULL
+                    GROUP BY id_key HAVING count(*) > 1
+                )
             ) WHERE {ROW} > first_row
             """
         )
@@ -677,11 +904,14 @@ class Stage:
         )
         q = quote_ident
         pairs = ", ".join(f"s.{q(c)} AS {q('s_' + c)}, hh.{q(c)} AS {q('h_' + c)}" for c in fields)
+        # Only households whose rows hold more than one set of values can disagree.
+        if not con.execute("SELECT count(*) FROM hh WHERE n_variants > 1").fetchall()[0][0]:
+            return
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE diffs AS
             SELECT s.{ROW} AS row, hh.ref_row, {pairs}
-            FROM staged s JOIN hh USING (household_code)
+            FROM staged s JOIN (SELECT * FROM hh WHERE n_variants > 1) hh USING (household_code)
             WHERE s.{ROW} <> hh.ref_row AND ({differs})
             """
         )
@@ -850,6 +1080,11 @@ class Stage:
             errors=self.errors(max_errors),
             error_count=self.error_count(),
         )
+
+
+def _sql_text(text: str) -> str:
+    """Quote a DuckDB string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _has_rows(quoted_table: str) -> bool:

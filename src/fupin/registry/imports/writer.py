@@ -10,7 +10,7 @@ The caller runs :func:`write_stage` inside ``transaction.atomic()``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -18,6 +18,7 @@ import pyarrow as pa
 from django.db import connection, models
 
 from fupin.common.bulk import bulk_insert
+from fupin.common.deferred_indexes import indexes_deferred, should_defer
 from fupin.registry.imports.reader import ROW
 from fupin.registry.imports.validate import Stage, quote_ident
 from fupin.registry.models import Household, HouseholdIncome, LivingConditions, Member
@@ -150,17 +151,41 @@ def write_stage(
         )
         reader = con.sql(sql.format(select=select)).to_arrow_reader(BATCH_ROWS)
 
-        def batches() -> Iterator[pa.RecordBatch]:
+        def written(rows: int) -> None:
             nonlocal done
-            for batch in reader:
-                yield batch
-                done += batch.num_rows
-                if progress:
-                    progress("写入", done, total)
+            done += rows
+            if progress:
+                progress("写入", done, total)
 
-        return bulk_insert(model._meta.db_table, columns, batches())
+        return bulk_insert(model._meta.db_table, columns, reader, on_batch=written)
 
+    tables = [m._meta.db_table for m in (Household, LivingConditions, HouseholdIncome, Member)]
+    large = should_defer(
+        {
+            Household._meta.db_table: planned.households,
+            Member._meta.db_table: planned.members,
+        }
+    )
     counts: dict[str, int] = {}
+    with indexes_deferred(tables, enabled=large):
+        _write_all(run, counts, base, hh_cols, staged_cols, new_id)
+    if connection.vendor == "postgresql":
+        # Fresh statistics: without them the planner picked nested loops for the next
+        # assessment and took > 120 s instead of 6 s on 1M persons (bench/RESULTS.md).
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+    return counts
+
+
+def _write_all(
+    run: Callable[[type[models.Model], dict[str, str], set[str], str], int],
+    counts: dict[str, int],
+    base: int,
+    hh_cols: set[str],
+    staged_cols: set[str],
+    new_id: str,
+) -> None:
     counts["households"] = run(
         Household,
         {
@@ -198,7 +223,6 @@ def write_stage(
         staged_cols,
         "SELECT {select} FROM staged src JOIN hh USING (household_code) ORDER BY src." + ROW,
     )
-    return counts
 
 
 def _schema(stage: Stage, table: str) -> pa.Schema:
