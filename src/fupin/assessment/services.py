@@ -237,8 +237,8 @@ def household_find(key: str) -> Household:
 
         check = idnumber.check(key)
         if check.valid and check.normalized:
-            key = idnumber.id_key(check.normalized)
-            member = Member.objects.filter(id_key=key).select_related("household")
+            id_key = idnumber.id_key(check.normalized)
+            member = Member.objects.filter(id_key=id_key).select_related("household")
             found = member.first()
             household = found.household if found else None
     if household is None:
