@@ -124,21 +124,6 @@ def raw_sql(name: str, **values: object) -> str:
     return text.format(**values)
 
 
-def ibis_compat() -> bool:
-    """Alias ``StringValue.to_date`` to Ibis 12's ``as_date`` if it is missing; return if so.
-
-    ``fupin.assessment.adapters.flat_inputs`` calls ``to_date``, which Ibis 12 no longer has
-    (renamed ``as_date``, same semantics). Until that is fixed there, the benchmark adds the
-    alias so the system's flat path can run at all, and says so in its results.
-    """
-    import ibis.expr.types as ir
-
-    if hasattr(ir.StringValue, "to_date"):
-        return False
-    ir.StringValue.to_date = ir.StringValue.as_date  # type: ignore[attr-defined]
-    return True
-
-
 def ibis_duckdb_disable(optimizers: str) -> None:
     """Make every Ibis DuckDB connection opened from now on run without ``optimizers``.
 

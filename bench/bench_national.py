@@ -189,14 +189,6 @@ def render(
             f"| {label} | hand-written query peak RSS | {peak_raw / 1024:.2f} GiB "
             f"| < 12 GiB: {_ok(peak_raw < RSS_TARGET_MB)} |",
         ]
-    patched = any(r.figures.get("ibis_to_date_alias") for _, s in runs.values() for r in s)
-    note = (
-        "\n- note: `assess_flat_file` ran with `StringValue.to_date` aliased to Ibis 12's "
-        "`as_date` by the benchmark (`_util.ibis_compat`): `adapters.flat_inputs` calls the old "
-        "name and fails without it."
-        if patched
-        else ""
-    )
     return f"""# Benchmark: the national batch (all of China, one flat Parquet file)
 
 {machine_md(info)}
@@ -208,7 +200,7 @@ def render(
 - peak RSS: each phase runs in a child process of the script (`--phase NAME`) that reports its
   own `getrusage(RUSAGE_SELF).ru_maxrss`.
 - each configuration's two queries run alternately, {a.repeat} times each; DuckDB threads:
-  {a.threads or "default (= cores)"}; the work directory was deleted afterwards.{note}
+  {a.threads or "default (= cores)"}; the work directory was deleted afterwards.
 
 | what | time | persons/s | file | peak RSS |
 |---|---:|---:|---:|---:|

@@ -46,7 +46,6 @@ from _util import (
     file_mb,
     fmt_n,
     fmt_s,
-    ibis_compat,
     ibis_duckdb_disable,
     machine,
     machine_md,
@@ -279,14 +278,12 @@ def phase_flat_assess(a: argparse.Namespace) -> dict[str, Any]:
     _django()
     from fupin.assessment.services import assess_flat_file
 
-    patched = ibis_compat()
     if getattr(a, "duckdb_disable", ""):
         ibis_duckdb_disable(a.duckdb_disable)
     with timer() as t:
         summary = assess_flat_file(path=a.flat, year=a.year, threads=a.threads or None)
     return {
         "seconds": t[0],
-        "ibis_to_date_alias": patched,
         "counts": _counts(
             summary.households, summary.meets_standard, {f.code: f.failed for f in summary.failures}
         ),
@@ -778,12 +775,6 @@ def render(
         "reports its own `getrusage(RUSAGE_SELF).ru_maxrss`; PostgreSQL's server processes "
         "are not included."
     )
-    if flat.get("ibis_to_date_alias"):
-        lines.append(
-            "- note: `assess_flat_file` ran with `StringValue.to_date` aliased to Ibis 12's "
-            "`as_date` by the benchmark (`_util.ibis_compat`): `adapters.flat_inputs` calls the "
-            "old name and fails without it."
-        )
     lines.append("")
     lines.append("### Generate")
     lines.append("")
