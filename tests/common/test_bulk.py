@@ -6,6 +6,7 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -17,7 +18,7 @@ from fupin.common.bulk import batches_of, bulk_insert, copy_payload, prefetched,
 TABLE = "test_bulk_target"
 
 #: Columns of the scratch table, typed as Django types them on the current database.
-FIELDS: dict[str, models.Field] = {  # type: ignore[type-arg]
+FIELDS: dict[str, models.Field[Any, Any]] = {
     "id": models.IntegerField(),
     "label": models.CharField(max_length=50, null=True),
     "flag": models.BooleanField(null=True),

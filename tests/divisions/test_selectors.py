@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db.models import Q
+from pytest_django import DjangoAssertNumQueries
 
 from fupin.common.errors import FupinError
 from fupin.divisions.models import Division
@@ -118,9 +119,9 @@ def test_children_are_the_next_level_down(two_counties: None) -> None:
 
 @pytest.mark.django_db
 def test_ancestors_come_province_first_in_one_query(
-    two_counties: None, django_assert_num_queries: object
+    two_counties: None, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
-    with django_assert_num_queries(1):  # type: ignore[operator]
+    with django_assert_num_queries(1):
         codes = [d.code for d in division_ancestors(VILLAGE)]
 
     assert codes == ["51", "5134", ZHAOJUE, TOWNSHIP]

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from fupin.common.errors import FupinError
@@ -304,7 +304,8 @@ def conditions_update(
     for k, v in updates.items():
         if v is None:
             model_field = LivingConditions._meta.get_field(k)
-            v = model_field.get_default() if not model_field.null else None  # type: ignore[union-attr]
+            assert isinstance(model_field, models.Field)  # a concrete column, not a relation
+            v = model_field.get_default() if not model_field.null else None
         setattr(conditions, k, v)
     conditions.confirmed_at = timezone.now()
     if not created and conditions.source != source:

@@ -432,7 +432,7 @@ def _templates() -> tuple[Array, Array]:
 
 
 _ROLE, _ORD = _templates()
-_N_ROLE = np.stack([np.sum(_ROLE == r, axis=2) for r in range(6)])  # noqa: SIM300
+_N_ROLE = np.stack([np.sum(np.equal(_ROLE, r), axis=2) for r in range(6)])
 
 
 def _code_array(code_list: codes.CodeList) -> pa.Array:
