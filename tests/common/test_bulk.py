@@ -13,7 +13,14 @@ import pyarrow as pa
 import pytest
 from django.db import IntegrityError, connection, models, transaction
 
-from fupin.common.bulk import batches_of, bulk_insert, copy_payload, prefetched, quote_name
+from fupin.common.bulk import (
+    batches_of,
+    binary_copy_rows,
+    bulk_insert,
+    copy_payload,
+    prefetched,
+    quote_name,
+)
 
 TABLE = "test_bulk_target"
 
@@ -248,3 +255,64 @@ def test_prefetched_runs_at_most_depth_items_ahead_and_stops_with_the_consumer()
     stream.close()
     time.sleep(0.1)
     assert len(made) <= 5
+
+
+@pytest.mark.django_db
+def test_batches_that_binary_copy_cannot_take_go_as_csv_in_the_same_load(target: str) -> None:
+    # The second batch's amounts are floats, which PostgreSQL's binary numeric does not take.
+    floats = (
+        sample()
+        .set_column(4, "amount", pa.array([2.5, None, -0.25, 99.0], pa.float64()))
+        .set_column(0, "id", pa.array([5, 6, 7, 8], pa.int64()))
+    )
+
+    assert bulk_insert(target, COLUMNS, [sample(), floats, sample().slice(0, 0)]) == 8
+
+    stored = rows()
+    assert [stored[i]["amount"] for i in (1, 3, 5, 6, 7, 8)] == [
+        Decimal("1.50"),
+        Decimal("-0.01"),
+        Decimal("2.50"),
+        None,
+        Decimal("-0.25"),
+        Decimal("99.00"),
+    ]
+    assert stored[8]["label"] == 'a, "quoted"\nline'
+
+
+def test_binary_rows_use_the_column_types_of_the_table() -> None:
+    batch = pa.table(
+        {
+            "n": pa.array([1, None], pa.int32()),
+            "money": pa.array([Decimal("-1234567.89"), Decimal("0.05")], pa.decimal128(14, 2)),
+            "note": ["是", None],
+        }
+    )
+
+    data = binary_copy_rows(batch, ["smallint", "numeric", "jsonb"])
+
+    assert data is not None
+    first = (
+        b"\x00\x03"  # three fields
+        + b"\x00\x00\x00\x02\x00\x01"  # smallint 1
+        # numeric: 4 base-10000 digits, weight 2, negative, scale 2: 0 123 4567 8900
+        + b"\x00\x00\x00\x10\x00\x04\x00\x02\x40\x00\x00\x02"
+        + b"\x00\x00\x00\x7b\x11\xd7\x22\xc4"
+        + b"\x00\x00\x00\x04\x01"
+        + "是".encode()  # jsonb: version 1, then the text
+    )
+    second = (
+        b"\x00\x03"
+        + b"\xff\xff\xff\xff"  # NULL
+        + b"\x00\x00\x00\x10\x00\x04\x00\x02\x00\x00\x00\x02"
+        + b"\x00\x00\x00\x00\x00\x00\x01\xf4"
+        + b"\xff\xff\xff\xff"
+    )
+    assert data == first + second
+
+
+def test_binary_rows_are_refused_when_a_type_or_value_does_not_fit() -> None:
+    assert binary_copy_rows(pa.table({"n": pa.array([1], pa.int64())}), ["text"]) is None
+    assert binary_copy_rows(pa.table({"n": pa.array([40000], pa.int32())}), ["smallint"]) is None
+    assert binary_copy_rows(pa.table({"n": pa.array([1.5])}), ["numeric"]) is None
+    assert binary_copy_rows(pa.table({"n": pa.array([1])}), ["smallint"]) is not None
