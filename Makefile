@@ -10,10 +10,12 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# Front-end assets (htmx, ECharts, Pico CSS) from npm, served as static files.
+	npm ci --silent
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from fupin.accounts.models import Profile, Role
 from fupin.accounts.scoping import in_scope, scope_queryset, user_scope
-from fupin.accounts.services import DEMO_PASSWORD, demo_accounts_create
+from fupin.accounts.services import demo_accounts_create
 from fupin.registry.models import Household
 from tests.conftest import COUNTY
 
@@ -50,9 +50,19 @@ def test_in_scope_is_prefix_of_division(registry):
     assert not in_scope(user, "510104001001")
 
 
-def test_admin_list_is_scoped_for_a_township_reviewer(client, accounts):
-    client.login(username="township", password=DEMO_PASSWORD)
+def test_admin_is_for_administrators_only(client, accounts):
+    client.force_login(get_user_model().objects.get(username="township"))
+    assert client.get("/admin/registry/household/").status_code == 302
+    client.force_login(get_user_model().objects.get(username="admin"))
+    assert client.get("/admin/registry/household/").status_code == 200
+
+
+def test_admin_list_is_scoped_for_an_administrator_of_a_township(client, accounts):
     township = accounts["township"].division_code
+    user = get_user_model().objects.create_user("township-admin", is_staff=True)
+    user.groups.set(get_user_model().objects.get(username="township").groups.all())
+    Profile.objects.create(user=user, division_id=township, role=Role.ADMINISTRATOR)
+    client.force_login(user)
     own = Household.objects.filter(village__code__startswith=township).first()
     other = Household.objects.exclude(village__code__startswith=township).first()
     assert own is not None and other is not None

@@ -7,6 +7,7 @@ small county) and PostgreSQL when ``DATABASE_URL`` is set.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -36,11 +37,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",  # serves the API docs' Swagger UI from local static files, not a CDN
+    "django_htmx",
+    "axes",  # throttles failed logins (per user name and address)
+    "django_tasks",
+    "django_tasks_db",
     "fupin.common",
     "fupin.divisions",
     "fupin.registry",
     "fupin.assessment",
     "fupin.accounts",
+    "fupin.web",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +59,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "fupin.web.middleware.LoginRequiredMiddleware",
+    # Last, as its documentation asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fupin.config.urls"
@@ -67,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "fupin.web.context.user_place",
             ],
         },
     },
@@ -94,6 +105,37 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out user before checking
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Failed logins: after 5 failures for one user name from one address, 15 minutes' wait.
+AXES_FAILURE_LIMIT = int(os.environ.get("FUPIN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/lockout.html"
+AXES_VERBOSE = False
+
+# Sessions end after two idle hours (each request renews them) and with the browser.
+SESSION_COOKIE_AGE = int(os.environ.get("FUPIN_SESSION_SECONDS", str(2 * 3600)))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send the token with each request
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+
+# Background jobs (imports): django-tasks with its database backend, so the embedded default
+# needs no extra server; ``fupin serve`` starts a worker beside the web server.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("FUPIN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -107,6 +149,18 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = fupin_home() / "static"
+# Front-end packages installed from npm by the set-up (package.json), served as static files.
+NODE_MODULES = Path(os.environ.get("FUPIN_NODE_MODULES", BASE_DIR.parent.parent / "node_modules"))
+STATICFILES_DIRS = [
+    (f"vendor/{name}", NODE_MODULES / package)
+    for name, package in (
+        ("htmx", "htmx.org/dist"),
+        ("echarts", "echarts/dist"),
+        ("pico", "@picocss/pico/css"),
+    )
+    if (NODE_MODULES / package).is_dir()
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 LOGGING = {
     "version": 1,

@@ -1,8 +1,7 @@
-"""URL configuration: the Django admin and the API; the pages come with the web issue."""
+"""URL configuration: the pages, the Django admin, the API and language switching."""
 
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import include, path
 
 from fupin.api.v1 import api
 
@@ -11,7 +10,8 @@ admin.site.site_title = "扶贫"
 admin.site.index_title = "管理"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("fupin.web.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

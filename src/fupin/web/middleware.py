@@ -1,0 +1,40 @@
+"""Every page needs a signed-in user, except the ones that are public by design."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
+
+#: Path prefixes anyone may open: sign-in, public notices, static files, the API (which
+#: answers 401 in JSON itself), the admin (its own login), language switching.
+PUBLIC_PREFIXES = (
+    "/accounts/login/",
+    "/notices/",
+    "/static/",
+    "/api/",
+    "/dci/",
+    "/admin/",
+    "/i18n/",
+    "/healthz",
+)
+
+
+class LoginRequiredMiddleware:
+    """Send anonymous visitors of non-public pages to the sign-in page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.is_authenticated and not request.path.startswith(PUBLIC_PREFIXES):
+            if getattr(request, "htmx", False):
+                # htmx follows a redirect inside the page; make it load the sign-in page whole.
+                response = HttpResponse(status=401)
+                response["HX-Redirect"] = resolve_url(settings.LOGIN_URL)
+                return response
+            return redirect_to_login(request.get_full_path())
+        return self.get_response(request)

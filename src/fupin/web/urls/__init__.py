@@ -1,0 +1,20 @@
+"""URLs of the pages. Each area keeps its own module; this one gathers them."""
+
+from django.urls import path
+
+from fupin.web.views import auth, home
+
+app_name = "web"
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("accounts/login/", auth.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/password/done/",
+        auth.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    # Areas add one include line each below.
+]
