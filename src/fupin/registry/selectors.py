@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
+from fupin.accounts.scoping import in_scope, scope_queryset
+from fupin.assessment.models import AssessmentResult, AssessmentRun
 from fupin.common.errors import FupinError
+from fupin.divisions.selectors import subtree_q
+from fupin.policy import idnumber
 from fupin.registry.models import Household, HouseholdIncome, LivingConditions, Member
 
 
@@ -73,3 +91,187 @@ def household_detail(household_id: int) -> HouseholdDetail | None:
         incomes=list(household.incomes.all()),
         conditions=conditions,
     )
+
+
+@dataclass(frozen=True)
+class HouseholdFilters:
+    """The filters of a household list, as a page, an export or the API receives them.
+
+    Empty values filter nothing. ``division`` narrows the list to a subtree (it must lie
+    inside the user's scope, which the caller passes separately). ``failing`` is a rule
+    code (``EDUCATION``, ``HOUSING`` …) the household's assessment of ``year`` fails.
+    ``q`` is a name (prefix), a 户编号, or a resident ID number (15 or 18 digits).
+    """
+
+    division: str = ""
+    status: str = ""
+    attribute: str = ""
+    cause: str = ""
+    failing: str = ""
+    year: int | None = None
+    q: str = ""
+
+
+def household_search(*, scope: str, filters: HouseholdFilters) -> QuerySet[Household]:
+    """Return the households under ``scope`` (a division prefix, "" for all) that match.
+
+    A ``division`` outside the scope yields nothing rather than widening the list. Sorted
+    by 户编号 so pages are stable.
+    """
+    from django.db.models import Exists, OuterRef, Q
+
+    from fupin.divisions.selectors import subtree_q, validate_code
+    from fupin.policy.idnumber import check, id_key
+
+    qs = Household.objects.select_related("village").order_by("code")
+    if scope:
+        qs = qs.filter(subtree_q(scope, field="village__code"))
+    if filters.division:
+        division = validate_code(filters.division)
+        if not division.startswith(scope):
+            return qs.none()
+        qs = qs.filter(subtree_q(division, field="village__code"))
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.attribute:
+        qs = qs.filter(attribute=filters.attribute)
+    if filters.cause:
+        qs = qs.filter(
+            Q(main_cause=filters.cause)
+            | Q(other_cause_1=filters.cause)
+            | Q(other_cause_2=filters.cause)
+        )
+    if filters.failing:
+        from fupin.assessment.models import AssessmentResult
+
+        results = AssessmentResult.objects.filter(
+            household=OuterRef("pk"), failed_codes__contains=filters.failing
+        )
+        if filters.year:
+            results = results.filter(year=filters.year)
+        qs = qs.filter(Exists(results))
+    text = filters.q.strip()
+    if text:
+        checked = check(text) if text[:1].isdigit() and len(text) in (15, 18) else None
+        if checked is not None and checked.valid and checked.normalized:
+            members = Member.objects.filter(
+                household=OuterRef("pk"), id_key=id_key(checked.normalized)
+            )
+            qs = qs.filter(Exists(members))
+        elif text.isascii():
+            qs = qs.filter(code__startswith=text)
+        else:
+            members = Member.objects.filter(household=OuterRef("pk"), name__startswith=text)
+            qs = qs.filter(Exists(members))
+    return qs
+
+
+# --- Reads limited to what a user may see (the API, the pages) ---------------------------
+# Each goes through the one scoping layer (fupin.accounts.scoping); an object outside the
+# user's reach is returned as None, exactly like a missing one.
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def _head_first(members: QuerySet[Member]) -> QuerySet[Member]:
+    return members.order_by(
+        Case(When(relation="head", then=Value(0)), default=Value(1), output_field=IntegerField()),
+        "birth_date",
+        "id",
+    )
+
+
+def households_visible(
+    user: User,
+    *,
+    division: str | None = None,
+    status: str | None = None,
+    attribute: str | None = None,
+    main_cause: str | None = None,
+    search: str | None = None,
+) -> QuerySet[Household]:
+    """Return the households the user may see, filtered, in code order.
+
+    ``division`` is a division-code prefix; ``search`` is a member's ID number (found through
+    ``id_key``, old 15-digit forms included), else a household code or part of a member's
+    name. Each household carries ``head_name`` and ``member_count``.
+    """
+    qs = scope_queryset(Household.objects.all(), user, "village__code")
+    if division:
+        qs = qs.filter(subtree_q(division, field="village__code"))
+    if status:
+        qs = qs.filter(status=status)
+    if attribute:
+        qs = qs.filter(attribute=attribute)
+    if main_cause:
+        qs = qs.filter(main_cause=main_cause)
+    text = (search or "").strip()
+    if text:
+        members = Member.objects.filter(household=OuterRef("pk"))
+        check = idnumber.check(text)
+        if check.valid and check.normalized:
+            qs = qs.filter(Exists(members.filter(id_key=idnumber.id_key(check.normalized))))
+        else:
+            qs = qs.filter(Q(code=text) | Exists(members.filter(name__contains=text)))
+    heads = Member.objects.filter(household=OuterRef("pk"), relation="head")
+    counts = (
+        Member.objects.filter(household=OuterRef("pk"))
+        .order_by()
+        .values("household")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return qs.annotate(
+        head_name=Subquery(heads.values("name")[:1]),
+        member_count=Coalesce(Subquery(counts), 0),
+    ).order_by("code")
+
+
+def household_visible(user: User, code: str) -> Household | None:
+    """Return the household with this 户编号 if the user may see it, else None."""
+    household = household_get(code)
+    if household is None or not in_scope(user, household.village_id):
+        return None
+    return household
+
+
+def household_members(household: Household) -> QuerySet[Member]:
+    """Return the household's members, the head first, then by age (oldest first)."""
+    return _head_first(Member.objects.filter(household=household))
+
+
+def household_incomes(
+    household: Household, *, year: int | None = None
+) -> QuerySet[HouseholdIncome]:
+    """Return the household's yearly income records, latest first (one year if given)."""
+    qs = HouseholdIncome.objects.filter(household=household)
+    if year is not None:
+        qs = qs.filter(year=year)
+    return qs.order_by("-year")
+
+
+def household_assessment_results(
+    household: Household, *, year: int | None = None
+) -> QuerySet[AssessmentResult]:
+    """Return the household's assessment results, latest year first (one year if given)."""
+    qs = AssessmentResult.objects.filter(household=household)
+    if year is not None:
+        qs = qs.filter(year=year)
+    return qs.order_by("-year", "rule_set")
+
+
+def assessment_runs_visible(
+    user: User, *, division: str | None = None, year: int | None = None
+) -> QuerySet[AssessmentRun]:
+    """Return the assessment runs filed under divisions the user may see, latest first."""
+    qs = scope_queryset(AssessmentRun.objects.all(), user, "division__code")
+    if division:
+        qs = qs.filter(subtree_q(division, field="division__code"))
+    if year is not None:
+        qs = qs.filter(year=year)
+    return qs.order_by("-started_at", "-pk")
+
+
+def assessment_run_visible(user: User, run_id: int) -> AssessmentRun | None:
+    """Return the run with this id if it is filed under a division the user may see."""
+    return assessment_runs_visible(user).filter(pk=run_id).first()
