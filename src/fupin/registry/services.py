@@ -19,6 +19,7 @@ import pyarrow as pa
 from django.db import models, transaction
 from django.utils import timezone
 
+from fupin.common.audit import audit_changes, audit_record
 from fupin.common.errors import FupinError
 from fupin.registry.imports.columns import COLUMNS, columns_of
 from fupin.registry.imports.errors import RowError, message_for
@@ -31,6 +32,7 @@ from fupin.registry.imports.validate import (
     row_errors,
 )
 from fupin.registry.models import Household, HouseholdIncome, LivingConditions, Member
+from fupin.reports.services import rollups_mark_dirty
 
 Value = str | int | bool | Decimal | float | None
 
@@ -136,6 +138,30 @@ def _check_keys(given: Mapping[str, object], allowed: Sequence[str], what: str) 
         )
 
 
+_HOUSEHOLD_AUDIT_FIELDS = (
+    "village_id",
+    "group_name",
+    "attribute",
+    "standard",
+    "main_cause",
+    "other_cause_1",
+    "other_cause_2",
+    "status",
+    "first_identified_year",
+    "exit_year",
+)
+
+
+def _facts(obj: models.Model, names: Sequence[str]) -> dict[str, Any]:
+    """Return the named attributes of a row, for the audit trail."""
+    return {name: getattr(obj, name) for name in names}
+
+
+def _masked(id_number: str) -> str:
+    """Keep ID numbers out of the audit trail: the first 6 and last 4 characters only."""
+    return f"{id_number[:6]}********{id_number[-4:]}" if len(id_number) > 10 else id_number
+
+
 @transaction.atomic
 def household_register(
     *,
@@ -147,7 +173,7 @@ def household_register(
     """Register one household typed in by hand, with its members, conditions and income.
 
     Apply every rule of the bulk import (same codes and messages); store all or nothing.
-    ``by`` (the user) is accepted for the audit trail to come and not stored yet.
+    ``by`` (the user) is recorded in the audit trail with the registered facts.
     """
     _check_keys(data.conditions, [c.name for c in columns_of("conditions")], "生产生活条件")
     _check_keys(data.income, [c.name for c in columns_of("income")], "收支情况")
@@ -172,7 +198,22 @@ def household_register(
     report = registry_import_table(table_or_batches=table, source="manual", max_errors=None)
     if not report.stored:
         raise _refuse("HOUSEHOLD_INVALID", "户信息有误，未登记", report.errors, member_row=True)
-    return Household.objects.get(code=data.code)
+    registered = Household.objects.get(code=data.code)
+    audit_record(
+        by=by,
+        action="household.register",
+        obj_type="household",
+        obj_key=registered.code,
+        division=registered.village_id,
+        after={
+            **_facts(registered, _HOUSEHOLD_AUDIT_FIELDS),
+            "members": [
+                {"name": m.name, "relation": m.relation, "id_number": _masked(m.id_number)}
+                for m in registered.members.order_by("pk")
+            ],
+        },
+    )
+    return registered
 
 
 @transaction.atomic
@@ -206,7 +247,19 @@ def member_add(*, household: Household, data: MemberData, by: object | None = No
     if errors:
         raise _refuse("MEMBER_INVALID", "成员信息有误，未添加", errors, member_row=False)
     stored = {k: parsed[k] for k in MEMBER_FIELDS if parsed[k] is not None}
-    return Member.objects.create(household=household, source="manual", **stored)
+    member = Member.objects.create(household=household, source="manual", **stored)
+    after = {k: v for k, v in stored.items() if k != "id_key"}
+    after["id_number"] = _masked(member.id_number)
+    audit_record(
+        by=by,
+        action="member.add",
+        obj_type="household",
+        obj_key=household.code,
+        division=household.village_id,
+        after=after,
+    )
+    rollups_mark_dirty(village_codes=[household.village_id])
+    return member
 
 
 @transaction.atomic
@@ -245,6 +298,8 @@ def income_record(
         "confirmed_at": now,
         **{k: parsed[k] if parsed[k] is not None else Decimal("0") for k in INCOME_ITEMS},
     }
+    audited = ("household_size", *INCOME_ITEMS)
+    before = _facts(existing, audited) if existing is not None else {}
     if existing is None:
         income = HouseholdIncome.objects.create(
             household=household, year=year, source=source, **defaults
@@ -257,7 +312,19 @@ def income_record(
             existing.field_sources = {**existing.field_sources, **noted}
         existing.save(update_fields=[*defaults, "field_sources", "updated_at"])
         income = existing
-    income.refresh_from_db(fields=["net_income"])
+    # Reloaded so amounts compare as stored (0.00, not the 0 just assigned).
+    income.refresh_from_db(fields=["net_income", *audited])
+    old, new = audit_changes(before, _facts(income, audited))
+    audit_record(
+        by=by,
+        action="income.record",
+        obj_type="household",
+        obj_key=household.code,
+        division=household.village_id,
+        before={"year": year, **old} if existing is not None else None,
+        after={"year": year, **new},
+    )
+    rollups_mark_dirty(village_codes=[household.village_id])
     return income
 
 
@@ -301,6 +368,7 @@ def conditions_update(
     conditions, created = LivingConditions.objects.get_or_create(
         household=household, defaults={"source": source}
     )
+    before = _facts(conditions, list(updates))
     for k, v in updates.items():
         if v is None:
             model_field = LivingConditions._meta.get_field(k)
@@ -311,4 +379,15 @@ def conditions_update(
     if not created and conditions.source != source:
         conditions.field_sources = {**conditions.field_sources, **dict.fromkeys(updates, source)}
     conditions.save(update_fields=[*updates, "confirmed_at", "field_sources", "updated_at"])
+    old, new = audit_changes(before, _facts(conditions, list(updates)))
+    audit_record(
+        by=by,
+        action="conditions.update",
+        obj_type="household",
+        obj_key=household.code,
+        division=household.village_id,
+        before=None if created else old,
+        after=new,
+    )
+    rollups_mark_dirty(village_codes=[household.village_id])
     return conditions
