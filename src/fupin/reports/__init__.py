@@ -1,0 +1,1 @@
+"""Reports: pre-computed rollups per division and year, read by the dashboards."""
