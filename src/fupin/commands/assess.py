@@ -66,6 +66,11 @@ def run(args: argparse.Namespace) -> int:
                 )
             summary = services.run_summary(run_)
             year = run_.year
+            from fupin.reports.services import rollups_refresh
+
+            # The dashboards show the failed rules of the latest run: bring them up to date.
+            with console.status("正在更新统计汇总…"):
+                rollups_refresh(division_code=args.division, year=year)
     except FupinError as exc:
         return fail(exc.code, exc.message)
     elapsed = time.perf_counter() - started

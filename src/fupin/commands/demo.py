@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from fupin.divisions.services import divisions_load
     from fupin.registry.imports.services import registry_import_file
     from fupin.registry.models import Household
+    from fupin.reports.services import rollups_refresh
     from fupin.synth.generator import generate, write_file
 
     console.print(f"[bold]扶贫演示[/bold]：数据库 {db or os.environ.get('DATABASE_URL')}")
@@ -102,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
                 console.print(f"    {result.households:,} 户，{result.members:,} 人")
         with console.status("4/5 批量评估（两不愁三保障及收入）…"):
             run_ = assessment_run(division_code=args.county, year=args.year)
+        with console.status("    统计汇总…"):
+            rollups_refresh(division_code=args.county)
         summary = run_summary(run_)
         console.print(f"    {summary.households:,} 户中达到脱贫标准 {summary.meets_standard:,} 户")
         accounts = demo_accounts_create(county_code=args.county)
