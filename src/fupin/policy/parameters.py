@@ -104,6 +104,11 @@ MONITORING_THRESHOLDS: tuple[MonitoringThreshold, ...] = (
     MonitoringThreshold(2022, Decimal("7260"), "21", V, "domain.md §9 [S62] 辽宁"),
     MonitoringThreshold(2023, Decimal("7600"), "42", V, "domain.md §9 [S62c] 湖北"),
     MonitoringThreshold(2025, Decimal("8700"), "53", V, "domain.md §9 [S62f] 云南"),
+    # "National reference" figures seen nowhere official (domain.md §9): placeholders so that a
+    # province without its own figure still gets one; a province sets its own by override.
+    MonitoringThreshold(2022, Decimal("6300"), "", U, "domain.md §9 — 全国参考值，未核实"),
+    MonitoringThreshold(2023, Decimal("6900"), "", U, "domain.md §9 — 全国参考值，未核实"),
+    MonitoringThreshold(2024, Decimal("7100"), "", U, "domain.md §9 — 全国参考值，未核实"),
 )
 
 
@@ -195,6 +200,28 @@ class ParameterSet:
             new[ln.key] = ln
         return replace(self, poverty_lines=tuple(sorted(new.values(), key=lambda x: x.key)))
 
+    def with_monitoring_thresholds(self, thresholds: Iterable[MonitoringThreshold]) -> ParameterSet:
+        """Return a copy where each given threshold replaces the one of its (year, region).
+
+        A verified figure cannot be changed; a province adds its own by its region prefix.
+        """
+        new = {(t.year, t.region): t for t in self.monitoring_thresholds}
+        for t in thresholds:
+            old = new.get((t.year, t.region))
+            if (
+                old is not None
+                and old.verification == Verification.VERIFIED
+                and (t.amount != old.amount)
+            ):
+                raise ParameterError(
+                    "PARAM_VERIFIED_OVERRIDE",
+                    f"{t.year} 年监测范围 {old.amount} 元已核实（{old.source}），不能改为 "
+                    f"{t.amount} 元",
+                )
+            new[(t.year, t.region)] = t
+        ordered = tuple(sorted(new.values(), key=lambda x: (x.year, x.region)))
+        return replace(self, monitoring_thresholds=ordered)
+
     def with_school_age(self, minimum: int, maximum: int) -> ParameterSet:
         if not 3 <= minimum <= maximum <= 20:
             raise ParameterError(
@@ -250,6 +277,23 @@ class ParameterSet:
                     "PARAM_FILE_INVALID", f"参数文件中的扶贫标准 {item!r} 无效：{exc}"
                 ) from exc
         params = params.with_lines(lines)
+        thresholds = []
+        for item in data.get("monitoring_thresholds", []):
+            try:
+                thresholds.append(
+                    MonitoringThreshold(
+                        year=int(item["year"]),
+                        amount=Decimal(str(item["amount"])),
+                        region=str(item.get("region", "")),
+                        verification=Verification.LOCAL,
+                        source=str(item.get("source", str(path))),
+                    )
+                )
+            except (KeyError, ValueError, ArithmeticError) as exc:
+                raise ParameterError(
+                    "PARAM_FILE_INVALID", f"参数文件中的监测范围 {item!r} 无效：{exc}"
+                ) from exc
+        params = params.with_monitoring_thresholds(thresholds)
         if "school_age" in data:
             lo, hi = data["school_age"]
             params = params.with_school_age(int(lo), int(hi))

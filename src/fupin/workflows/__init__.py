@@ -1,0 +1,1 @@
+"""Household procedures: identification, exit, decrease, return, monitoring, risk elimination."""
