@@ -11,6 +11,7 @@ admin.site.index_title = "管理"
 
 urlpatterns = [
     path("", include("fupin.web.urls")),
+    path("notices/", include("fupin.notices.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -23,6 +23,14 @@ PUBLIC_PREFIXES = (
 )
 
 
+#: Paths under a public prefix that are not public: the cadres' notice pages.
+PRIVATE_UNDER_PUBLIC = ("/notices/manage/",)
+
+
+def is_public(path: str) -> bool:
+    return path.startswith(PUBLIC_PREFIXES) and not path.startswith(PRIVATE_UNDER_PUBLIC)
+
+
 class LoginRequiredMiddleware:
     """Send anonymous visitors of non-public pages to the sign-in page."""
 
@@ -30,7 +38,7 @@ class LoginRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.user.is_authenticated and not request.path.startswith(PUBLIC_PREFIXES):
+        if not request.user.is_authenticated and not is_public(request.path):
             if getattr(request, "htmx", False):
                 # htmx follows a redirect inside the page; make it load the sign-in page whole.
                 response = HttpResponse(status=401)

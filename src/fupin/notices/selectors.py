@@ -1,0 +1,95 @@
+"""Reads of notices: the public list and page, the cadres' scoped list and objections."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from fupin.accounts.scoping import scope_queryset
+from fupin.divisions.models import Division
+from fupin.divisions.selectors import subtree_q, validate_code
+from fupin.notices.models import Notice, NoticeEntry, NoticeObjection, NoticeStatus
+
+User = AbstractBaseUser | AnonymousUser
+
+#: What a public page may show: posted and ended notices (a withdrawn one shows no list).
+PUBLIC_STATUSES = (NoticeStatus.POSTED, NoticeStatus.ENDED, NoticeStatus.WITHDRAWN)
+
+
+def notices_current(*, division: str | None = None) -> QuerySet[Notice]:
+    """Return the notices now in their period, newest first, under ``division`` if given."""
+    qs = Notice.objects.filter(status=NoticeStatus.POSTED, ends_at__gt=timezone.now())
+    if division:
+        qs = qs.filter(subtree_q(validate_code(division), field="division__code"))
+    return (
+        qs.select_related("division")
+        .annotate(n_entries=Count("entries"))
+        .order_by("-posted_at", "-pk")
+    )
+
+
+def notice_filter_divisions(level: int, under: str | None = None) -> QuerySet[Division]:
+    """Return the divisions of ``level`` (3 county, 4 township) holding a current notice."""
+    length = {3: 6, 4: 9}[level]
+    prefixes = {
+        code[:length]
+        for code in Notice.objects.filter(
+            status=NoticeStatus.POSTED, ends_at__gt=timezone.now()
+        ).values_list("division_id", flat=True)
+        if len(code) >= length
+    }
+    qs = Division.objects.filter(code__in=prefixes, level=level)
+    if under:
+        qs = qs.filter(subtree_q(validate_code(under)))
+    return qs.order_by("code")
+
+
+def notice_public_get(notice_id: int) -> Notice | None:
+    """Return a notice the public may open (not a draft), or None."""
+    return (
+        Notice.objects.select_related("division")
+        .filter(pk=notice_id, status__in=PUBLIC_STATUSES)
+        .first()
+    )
+
+
+def notice_entries(notice: Notice) -> QuerySet[NoticeEntry]:
+    return NoticeEntry.objects.filter(notice=notice).order_by("position")
+
+
+def notices_visible(user: User, *, status: str | None = None) -> QuerySet[Notice]:
+    """Return the notices posted in the user's subtree, newest first, with counts."""
+    qs = scope_queryset(Notice.objects.all(), user, "division__code")
+    if status:
+        qs = qs.filter(status=status)
+    return (
+        qs.select_related("division")
+        .annotate(
+            n_entries=Count("entries", distinct=True),
+            n_open=Count("objections", filter=Q(objections__status="open"), distinct=True),
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def notice_visible(user: User, notice_id: int) -> Notice | None:
+    return notices_visible(user).filter(pk=notice_id).first()
+
+
+def notice_objections(notice: Notice) -> QuerySet[NoticeObjection]:
+    return (
+        NoticeObjection.objects.filter(notice=notice)
+        .select_related("entry", "resolved_by")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def division_path_names(codes: list[str]) -> dict[str, str]:
+    """Return code -> "county township village" names for many divisions in one query."""
+    wanted = {code[:n] for code in codes for n in (6, 9, 12) if len(code) >= n}
+    names = dict(Division.objects.filter(code__in=wanted).values_list("code", "name"))
+    return {
+        code: " ".join(names[code[:n]] for n in (6, 9, 12) if len(code) >= n and code[:n] in names)
+        for code in codes
+    }

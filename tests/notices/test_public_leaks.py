@@ -1,0 +1,137 @@
+"""Every public page and PDF the test data can produce carries no personal identifier.
+
+The registry fixture holds 3000 generated persons with valid ID numbers, phones, bank
+accounts and health states. Notices of every kind are published for several villages (one
+household with a phone, an ID and a health term typed into its name and group), objections
+are sent with private contacts, one notice ends and one is withdrawn; then a crawler opens
+every public URL reachable from /notices/ (each filter option, each page, each notice, each
+PDF as text, the objection receipt) and the scanner must find nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from datetime import timedelta
+from urllib.parse import urljoin
+
+import numpy as np
+import pytest
+from django.contrib.auth.models import AbstractUser
+from django.test import Client
+from django.utils import timezone
+
+from fupin.notices import views
+from fupin.notices.services import notice_publish, notice_withdraw
+from fupin.policy.idnumber import make_ids
+from fupin.registry.models import Household, Member
+from tests.notices.conftest import Place
+from tests.notices.leaks import find_leaks, pdf_text
+
+KINDS = ("identification_first", "identification_second", "announcement", "exit", "monitoring")
+_HREF = re.compile(r"""href=["']([^"']+)["']""")
+_OPTION = re.compile(r"""<select name="(county|township)".*?</select>""", re.S)
+_VALUE = re.compile(r"""value="(\d+)\"""")
+
+
+@pytest.fixture
+def published(places: list[Place], admin: AbstractUser) -> list[int]:
+    """Publish notices of every kind over several villages; return the notice ids."""
+    bad = Household.objects.get(code=places[0].households[0])
+    id_number = str(make_ids(np.array([513431]), np.array(["1985-03-04"]), np.array([7]))[0])
+    Household.objects.filter(pk=bad.pk).update(group_name=f"第3组 13812345678 {id_number}")
+    Member.objects.filter(household=bad, relation="head").update(name=f"阿木2号 {id_number} 残疾")
+    ids = []
+    now = timezone.now()
+    for i, place in enumerate(places[:6]):
+        for kind in KINDS:
+            notice = notice_publish(
+                village_code=place.village,
+                kind=kind,
+                title=f"{kind} {i}",
+                entries=place.households[:4],
+                by=admin,
+                now=now - timedelta(minutes=i),
+            )
+            ids.append(notice.pk)
+    other = notice_publish(
+        village_code=places[0].village,
+        kind="other",
+        title="其他公示",
+        entries=[
+            {"household": places[0].households[0], "decision": "补贴打卡到 6222021234567890128"}
+        ],
+        by=admin,
+    )
+    ended = notice_publish(
+        village_code=places[1].village,
+        kind="exit",
+        title="已期满",
+        entries=places[1].households[:2],
+        by=admin,
+        now=now - timedelta(days=9),
+    )
+    withdrawn = notice_publish(
+        village_code=places[2].village,
+        kind="exit",
+        title="已撤回",
+        entries=places[2].households[:2],
+        by=admin,
+    )
+    notice_withdraw(notice=withdrawn, reason="名单有误 电话13812345678", by=admin)
+    return [*ids, other.pk, ended.pk, withdrawn.pk]
+
+
+def _filter_urls(page: str) -> list[str]:
+    urls = []
+    for select in _OPTION.finditer(page):
+        name = select.group(1)
+        urls += [f"/notices/?{name}={code}" for code in _VALUE.findall(select.group(0))]
+    return urls
+
+
+def test_no_public_output_carries_an_identifier(
+    client: Client, published: list[int], places: list[Place], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "PAGE_SIZE", 4)  # several pages with a few notices
+    # Objections with private contacts and identifiers in their text: never shown.
+    seeds = []
+    for n, notice_id in enumerate(published[:3]):
+        response = client.post(
+            f"/notices/{notice_id}/objections/",
+            {"text": "该户有车 13912345678", "name": "李四", "contact": f"1391234567{n}"},
+            REMOTE_ADDR=f"10.1.1.{n}",
+        )
+        assert response.status_code == 302
+        seeds.append(response["Location"])
+    seeds += ["/notices/", *(f"/notices/{i}/" for i in published)]
+    seen: set[str] = set()
+    queue = deque(seeds)
+    leaks = []
+    pages = pdfs = 0
+    while queue:
+        url = queue.popleft().replace("&amp;", "&")
+        if url in seen or not url.startswith("/notices/") or url.startswith("/notices/manage/"):
+            continue
+        seen.add(url)
+        response = client.get(url)
+        if response.status_code == 404:
+            continue
+        assert response.status_code == 200, url
+        if response["Content-Type"] == "application/pdf":
+            text = pdf_text(response.content)
+            assert "公示" in text, url  # the Chinese text comes out of the PDF
+            pdfs += 1
+        else:
+            text = response.content.decode()
+            pages += 1
+            queue.extend(urljoin(url, href) for href in _HREF.findall(text))
+            if url.startswith("/notices/?") or url == "/notices/":
+                queue.extend(_filter_urls(text))
+        leaks += find_leaks(text, where=url)
+
+    assert leaks == []
+    n_current = len(published) - 2
+    assert pdfs == len(published) - 1  # every notice but the withdrawn one
+    assert pages >= len(published) + 3 + (n_current + 3) // 4
+    assert any("township=" in url for url in seen) and any("page=3" in url for url in seen)
