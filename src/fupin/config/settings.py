@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "fupin.accounts",
     "fupin.reports",
     "fupin.web",
+    "fupin.jobs",
 ]
 
 MIDDLEWARE = [
@@ -150,6 +151,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = fupin_home() / "static"
+FUPIN_HOME = fupin_home()  # uploads live in FUPIN_HOME/uploads (fupin.jobs)
 # Front-end packages installed from npm by the set-up (package.json), served as static files.
 NODE_MODULES = Path(os.environ.get("FUPIN_NODE_MODULES", BASE_DIR.parent.parent / "node_modules"))
 STATICFILES_DIRS = [

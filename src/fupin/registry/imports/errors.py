@@ -38,6 +38,8 @@ CODES: dict[str, str] = {
     "HOUSEHOLD_EXISTS": "户编号已登记",
     "EXIT_BEFORE_IDENTIFICATION": "脱贫年度早于识别年度",
     "DB_CONFLICT": "写入时与已有数据冲突",
+    "VILLAGE_OUT_OF_SCOPE": "村不在管辖范围内",
+    "HOUSEHOLD_OUT_OF_SCOPE": "户不在管辖范围内",
 }
 
 
@@ -77,6 +79,19 @@ class ImportReport:
     dry_run: bool = False
     stored: bool = False
     seconds: float = 0.0
+    #: "insert" refuses households and ID numbers already registered; "upsert" updates them.
+    mode: str = "insert"
+    #: What storing the file does (or did): new, changed and unchanged households and members.
+    #: A household counts as changed when its own row, its living conditions or its income of
+    #: the file's year differ from what is stored.
+    households_created: int = 0
+    households_updated: int = 0
+    households_unchanged: int = 0
+    members_created: int = 0
+    members_updated: int = 0
+    members_unchanged: int = 0
+    #: The first rows of the file with what storing them does (``status``: new/changed/unchanged).
+    preview: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -172,6 +187,10 @@ def message_for(
         return f"户编号 {value} 已在系统中登记，不能重复导入"
     if code == "EXIT_BEFORE_IDENTIFICATION":
         return f"脱贫年度 {value} 早于首次识别年度 {ref}"
+    if code == "VILLAGE_OUT_OF_SCOPE":
+        return f"村代码{shown}不在您的管辖范围（{ref}）内，不能导入该村的户"
+    if code == "HOUSEHOLD_OUT_OF_SCOPE":
+        return f"户编号{shown}已登记在您管辖范围以外的村，不能在这里修改"
     if code == "DB_CONFLICT":
         return f"写入数据库时与已有数据冲突，未导入任何数据，请重新导入：{ref}"
     return CODES.get(code, code)

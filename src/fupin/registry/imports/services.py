@@ -11,12 +11,13 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
+from typing import Any, Literal
 
 import pyarrow as pa
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from fupin.registry.imports.errors import ImportReport, RowError, message_for
+from fupin.registry.imports.errors import ImportReport, RowError, display_value, message_for
 from fupin.registry.imports.reader import (
     FlatSource,
     HeaderIssue,
@@ -24,10 +25,19 @@ from fupin.registry.imports.reader import (
     open_flat_file,
     required_missing,
 )
+from fupin.registry.imports.upsert import (
+    UpsertPlan,
+    new_households_only,
+    upsert_apply,
+    upsert_plan,
+)
 from fupin.registry.imports.validate import Stage, parse_batch
 from fupin.registry.imports.writer import write_stage
 
 Progress = Callable[[str, int, int], None]
+Mode = Literal["insert", "upsert"]
+#: Rows of the file shown in a preview.
+PREVIEW_ROWS = 20
 
 #: Errors kept in the report (the count is always complete); a wholly wrong file (say, the
 #: wrong columns on ten million rows) would otherwise fill memory with error objects.
@@ -50,11 +60,17 @@ def registry_import_file(
     progress: Progress | None = None,
     max_errors: int | None = MAX_ERRORS,
     today: date | None = None,
+    mode: Mode = "insert",
+    scope: str | None = None,
 ) -> ImportReport:
     """Import a flat registry file (.csv, .parquet, .xlsx/.xls/.ods): all rows or none.
 
     Raise ``FupinError`` when the file cannot be read at all (missing, unsupported, empty,
     unknown encoding); every problem inside the file comes back in the report instead.
+    ``mode="insert"`` refuses households and ID numbers already registered; ``"upsert"``
+    updates the registered households (by 户编号) and members (by ID number) whose values
+    differ and leaves the others untouched. ``scope`` (a division prefix) refuses rows of
+    villages outside it.
     """
     path = Path(path)
     flat = open_flat_file(path)
@@ -67,6 +83,8 @@ def registry_import_file(
         max_errors=max_errors,
         large=large,
         today=today,
+        mode=mode,
+        scope=scope,
     )
 
 
@@ -78,6 +96,8 @@ def registry_import_table(
     progress: Progress | None = None,
     max_errors: int | None = MAX_ERRORS,
     today: date | None = None,
+    mode: Mode = "insert",
+    scope: str | None = None,
 ) -> ImportReport:
     """Import flat registry rows held as Arrow data; row ``i`` is reported as row ``i + 2``."""
     flat = open_arrow(table_or_batches)
@@ -90,6 +110,8 @@ def registry_import_table(
         max_errors=max_errors,
         large=large,
         today=today,
+        mode=mode,
+        scope=scope,
     )
 
 
@@ -102,6 +124,8 @@ def _run(
     max_errors: int | None,
     large: bool,
     today: date | None,
+    mode: Mode = "insert",
+    scope: str | None = None,
 ) -> ImportReport:
     started = time.perf_counter()
     today = today or timezone.localdate()
@@ -119,18 +143,32 @@ def _run(
         if progress:
             progress(STAGE_CHECK, 0, 1)
         stage.cross_checks()
-        stage.registry_checks()
-        if progress:
-            progress(STAGE_CHECK, 1, 1)
+        stage.registry_checks(mode=mode, scope=scope)
         report = stage.report(max_errors)
         report.dry_run = dry_run
+        report.mode = mode
         report.unknown_columns = list(flat.unknown_headers)
+        plan: UpsertPlan | None = None
+        if not report.error_count:
+            if mode == "upsert":
+                plan = upsert_plan(stage, present=set(flat.columns))
+                _plan_counts(report, plan)
+            else:
+                report.households_created = report.households
+                report.members_created = report.members
+            report.preview = _preview(stage, with_status=plan is not None)
+        if progress:
+            progress(STAGE_CHECK, 1, 1)
         if report.error_count or dry_run:
             report.seconds = time.perf_counter() - started
             return report
         try:
             with transaction.atomic():
-                write_stage(stage, source=source, now=timezone.now(), progress=progress)
+                now = timezone.now()
+                if plan is not None:
+                    upsert_apply(stage, plan, source=source, now=now)
+                    new_households_only(stage)
+                write_stage(stage, source=source, now=now, progress=progress)
         except IntegrityError as exc:
             # Someone registered the same household or ID between our checks and the write.
             report.errors = [
@@ -142,3 +180,44 @@ def _run(
         report.stored = True
         report.seconds = time.perf_counter() - started
         return report
+
+
+def _plan_counts(report: ImportReport, plan: UpsertPlan) -> None:
+    report.households_created = plan.households_created
+    report.households_updated = plan.households_updated
+    report.households_unchanged = plan.households_unchanged
+    report.members_created = plan.members_created
+    report.members_updated = plan.members_updated
+    report.members_unchanged = plan.members_unchanged
+
+
+def _preview(stage: Stage, *, with_status: bool) -> list[dict[str, Any]]:
+    """Return the first rows of the file: row, 户编号, village, name, relation, masked ID."""
+    status = "coalesce(r.status, 'new')" if with_status else "'new'"
+    join = "LEFT JOIN row_status r ON r.row = s._row" if with_status else ""
+    rows = stage.con.execute(
+        f"""
+        SELECT s._row, s.household_code, s.village_code, s.name, CAST(s.relation AS VARCHAR),
+               s.id_number, {status}
+        FROM staged s {join}
+        ORDER BY s._row LIMIT {PREVIEW_ROWS}
+        """
+    ).fetchall()
+    return [
+        {
+            "row": int(row),
+            "household_code": code,
+            "village_code": village,
+            "name": name,
+            "relation": display_value("relation", relation),
+            "id_number": _mask(id_number),
+            "status": st,
+        }
+        for row, code, village, name, relation, id_number, st in rows
+    ]
+
+
+def _mask(id_number: str | None) -> str:
+    if not id_number:
+        return ""
+    return id_number[:6] + "********" + id_number[-4:]

@@ -946,11 +946,27 @@ class Stage:
 
     # -- rules against the database --
 
-    def registry_checks(self) -> None:
-        """Refuse unknown villages, household codes and ID numbers already registered."""
+    def registry_checks(self, *, mode: str = "insert", scope: str | None = None) -> None:
+        """Refuse unknown villages, household codes and ID numbers already registered.
+
+        With ``mode="upsert"`` a registered 户编号 is the household to update and an ID number
+        registered in that same household is the member to update; an ID number registered
+        in another household is still refused. ``scope`` (a division prefix) refuses villages
+        outside it, and (upsert) registered households whose stored village lies outside it.
+        """
         if not self._hh_ready:
             self.build_households()
         con = self.con
+        if scope:
+            con.execute(
+                f"""
+                INSERT INTO errors
+                SELECT {ROW}, 'village_code', 'VILLAGE_OUT_OF_SCOPE', village_code, $scope, NULL
+                FROM staged
+                WHERE village_code IS NOT NULL AND NOT starts_with(village_code, $scope)
+                """,
+                {"scope": scope},
+            )
         division = Division._meta.db_table
         found = probe(
             con,
@@ -980,17 +996,33 @@ class Stage:
                 con,
                 "SELECT household_code AS v FROM hh",
                 sql_type="varchar(32)",
-                join=f"SELECT p.v FROM fupin_import_probe p JOIN {household} h ON h.code = p.v",
-                schema=pa.schema([("v", pa.string())]),
+                join=(
+                    f"SELECT p.v, h.village_id FROM fupin_import_probe p"
+                    f" JOIN {household} h ON h.code = p.v"
+                ),
+                schema=pa.schema([("v", pa.string()), ("village", pa.string())]),
             )
             con.register("_existing", found)
-            con.execute(
-                """
-                INSERT INTO errors
-                SELECT first_row, 'household_code', 'HOUSEHOLD_EXISTS', household_code, NULL, NULL
-                FROM hh WHERE household_code IN (SELECT v FROM _existing)
-                """
-            )
+            if mode != "upsert":
+                con.execute(
+                    """
+                    INSERT INTO errors
+                    SELECT first_row, 'household_code', 'HOUSEHOLD_EXISTS', household_code,
+                           NULL, NULL
+                    FROM hh WHERE household_code IN (SELECT v FROM _existing)
+                    """
+                )
+            elif scope:
+                con.execute(
+                    """
+                    INSERT INTO errors
+                    SELECT hh.first_row, 'household_code', 'HOUSEHOLD_OUT_OF_SCOPE',
+                           hh.household_code, NULL, NULL
+                    FROM hh JOIN _existing e ON e.v = hh.household_code
+                    WHERE NOT starts_with(e.village, $scope)
+                    """,
+                    {"scope": scope},
+                )
             con.unregister("_existing")
 
         member = connection.ops.quote_name(Member._meta.db_table)
@@ -1006,12 +1038,16 @@ class Stage:
                 ),
                 schema=pa.schema([("v", pa.int64()), ("code", pa.string())]),
             )
+            same_household = (
+                "WHERE e.code IS DISTINCT FROM s.household_code" if mode == "upsert" else ""
+            )
             con.register("_existing", found)
             con.execute(
                 f"""
                 INSERT INTO errors
                 SELECT s.{ROW}, 'id_number', 'ID_EXISTS', s.id_number, e.code, NULL
                 FROM staged s JOIN _existing e ON e.v = s.id_key
+                {same_household}
                 """
             )
             con.unregister("_existing")

@@ -1,6 +1,6 @@
 """URLs of the pages. Each area keeps its own module; this one gathers them."""
 
-from django.urls import path
+from django.urls import include, path
 
 from fupin.web.views import auth, home
 
@@ -17,4 +17,5 @@ urlpatterns = [
         name="password_change_done",
     ),
     # Areas add one include line each below.
+    path("", include("fupin.web.urls.imports")),
 ]
