@@ -1,0 +1,613 @@
+"""The authorization matrix: every URL × every role × every object position.
+
+The endpoints are read from the URL configuration (pages, the admin and the ninja API), so a
+page added tomorrow is checked tomorrow without editing this file — unless its parameters or
+its right are unknown here, and then the first test below fails and says what to add.
+
+What a role may do comes from one rule table (``RULES``) read against
+``fupin.accounts.permissions.RIGHTS``; whether the object is in reach comes from the user's
+division (``fupin.accounts.scoping.in_scope``). A request is *allowed* when it answers 2xx, or
+3xx to a page other than a sign-in page; *denied* when it answers a redirect to sign in, 401,
+403 or 404. Anything else (500, 405 …) is an error, reported with the rest.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Literal
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.db import models
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from fupin.accounts.models import Profile, Role
+from fupin.accounts.permissions import RIGHTS, Action
+from fupin.accounts.scoping import in_scope, user_scope
+from fupin.assessment.models import AssessmentRun
+from fupin.assessment.services import assessment_run
+from fupin.divisions.services import divisions_load
+from fupin.jobs.models import ImportJob
+from fupin.registry.imports.services import registry_import_table
+from fupin.registry.models import Household, HouseholdIncome, LivingConditions, Member
+from fupin.synth.generator import generate
+from tests.registry.flatfiles import make_id
+
+# --- the rule table --------------------------------------------------------------------------
+
+Need = Action | Literal["public", "login", "staff"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may open a URL: a right of RIGHTS, anyone ("public"), any signed-in user ("login")
+    or the Django admin's staff ("staff"); ``method`` is the verb the matrix sends."""
+
+    need: Need
+    method: str = "GET"
+    #: The object is reachable by its owner only (an import job by its uploader), not by
+    #: everyone in whose division it lies.
+    owner_only: bool = False
+
+
+#: One row per URL name. Objects named by a URL (a household's code, a run's id …) must
+#: also lie in the user's division subtree, except on public URLs.
+RULES: dict[str, Rule] = {
+    # Sign-in and account pages (fupin.web).
+    "web:login": Rule("public"),
+    "web:home": Rule("login"),
+    "web:password_change": Rule("login"),
+    "web:password_change_done": Rule("login"),
+    # The registry pages of the web issue.
+    "web:household_list": Rule(Action.VIEW_REGISTRY),
+    "web:household_detail": Rule(Action.VIEW_REGISTRY),
+    "web:household_new": Rule(Action.EDIT_REGISTRY),
+    "web:member_add": Rule(Action.EDIT_REGISTRY),
+    "web:income_record": Rule(Action.EDIT_REGISTRY),
+    "web:conditions_update": Rule(Action.EDIT_REGISTRY),
+    "web:id_check": Rule(Action.EDIT_REGISTRY),  # a registration helper
+    "web:household_export": Rule(Action.EXPORT),
+    # Excel import.
+    "web:import_upload": Rule(Action.IMPORT),
+    "web:import_job": Rule(Action.IMPORT, owner_only=True),
+    "web:import_commit": Rule(Action.IMPORT, "POST", owner_only=True),
+    "web:import_template": Rule(Action.IMPORT),
+    "web:import_errors": Rule(Action.IMPORT, owner_only=True),
+    # Public by design: language switching, public notices.
+    "set_language": Rule("public"),
+    "web:notice_list": Rule(Action.VIEW_REGISTRY),
+    "notices:list": Rule("public"),
+    "notices:detail": Rule("public"),
+    "notices:pdf": Rule("public"),
+    "notices:objection_create": Rule("public"),
+    "notices:objection_received": Rule("public"),
+    # The JSON API: its docs and the division tree are public; data needs a right.
+    "api-v1:openapi-json": Rule("public"),
+    "api-v1:openapi-view": Rule("public"),
+    "api-v1:division_get": Rule("public"),
+    "api-v1:division_children": Rule("public"),
+    "api-v1:household_list": Rule(Action.VIEW_REGISTRY),
+    "api-v1:household_create": Rule(Action.EDIT_REGISTRY, "POST"),
+    "api-v1:household_get": Rule(Action.VIEW_REGISTRY),
+    "api-v1:member_list": Rule(Action.VIEW_REGISTRY),
+    "api-v1:member_add": Rule(Action.EDIT_REGISTRY, "POST"),
+    "api-v1:income_list": Rule(Action.VIEW_REGISTRY),
+    "api-v1:income_record": Rule(Action.EDIT_REGISTRY, "PUT"),
+    "api-v1:household_explanation": Rule(Action.VIEW_REGISTRY),
+    "api-v1:household_results": Rule(Action.VIEW_REGISTRY),
+    "api-v1:run_list": Rule(Action.VIEW_REGISTRY),
+    "api-v1:run_get": Rule(Action.VIEW_REGISTRY),
+    # The Django admin's own sign-in page.
+    "admin:login": Rule("public"),
+}
+
+#: Patterns left out on purpose, each with its reason. Admin internals that need an object
+#: id of some model or a query string, sign-out (POST only), and the admin's catch-all.
+ALLOWED_UNCHECKED: dict[str, str] = {
+    "web:logout": "POST only: a GET answers 405 by design",
+    "admin:logout": "POST only: a GET answers 405 by design",
+    "admin:autocomplete": "needs app_label/model_name/field_name in the query string",
+    "admin:view_on_site": "admin internal: content type and object ids",
+    "api-v1:api-root": "django-ninja's root: the API has no index page (404 by design)",
+}
+#: Admin URL patterns carrying these parameters are admin internals (change/delete/history of
+#: any model, password of any user, the catch-all); the changelists and add pages are checked.
+ADMIN_INTERNAL_PARAMS = {"object_id", "id", "url", "content_type_id"}
+
+
+def rule_for(name: str) -> Rule | None:
+    if name in RULES:
+        return RULES[name]
+    if name.startswith("admin:"):
+        return Rule("staff")  # every other admin page: staff only
+    return None
+
+
+# --- the places where objects lie --------------------------------------------------------------
+
+#: Townships and counties whose divisions are loaded: two sibling townships of 昭觉县, another
+#: county of 凉山州 (西昌市), a county of another prefecture of 四川 (成都市锦江区) and one of
+#: another province (北京市东城区).
+TOWNSHIP_1 = "513431100"  # 昭觉县新城镇
+TOWNSHIP_2 = "513431101"  # 昭觉县城北镇
+OTHER_COUNTY_TOWNSHIP = "513401001"  # 西昌市北城街道
+OTHER_PREFECTURE_TOWNSHIP = "510104017"  # 成都市锦江区锦官驿街道
+OTHER_PROVINCE_TOWNSHIP = "110101001"  # 北京市东城区东华门街道
+
+
+@dataclass(frozen=True)
+class Place:
+    """A household, its village and an assessment run filed under that village."""
+
+    household: str
+    village: str
+    run_id: int
+    job_id: int  # an import job uploaded by someone working in the village
+
+
+@dataclass
+class World:
+    places: dict[str, Place]  # v1, v2 (same township), t2, county, prefecture, province
+
+
+def _households_in(township: str, seed: int) -> list[Household]:
+    table = generate(division=township, persons=40, seed=seed)
+    report = registry_import_table(table_or_batches=table, source="test")
+    assert report.ok, report.errors[:3]
+    return list(Household.objects.filter(village__code__startswith=township).order_by("code"))
+
+
+def _job(user: AbstractBaseUser, scope: str) -> int:
+    job = ImportJob.objects.create(
+        user=user, scope=scope, file="matrix.csv", original_name="户.csv"
+    )
+    return job.pk
+
+
+def _place(household: Household) -> Place:
+    run = assessment_run(division_code=household.village_id)
+    uploader = get_user_model().objects.create_user(username=f"uploader-{household.village_id}")
+    Profile.objects.create(user=uploader, role=Role.VILLAGE_CADRE, division_id=household.village_id)
+    return Place(
+        household=household.code,
+        village=household.village_id,
+        run_id=run.pk,
+        job_id=_job(uploader, household.village_id),
+    )
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    for prefix in ("513431", "513401", "510104", "110101"):
+        divisions_load(prefix=prefix)
+    first = _households_in(TOWNSHIP_1, seed=1)
+    same_village = first[0].village_id
+    other_village = next(h for h in first if h.village_id != same_village)
+    places = {
+        "v1": _place(first[0]),
+        "v2": _place(other_village),
+        "t2": _place(_households_in(TOWNSHIP_2, seed=2)[0]),
+        "county": _place(_households_in(OTHER_COUNTY_TOWNSHIP, seed=3)[0]),
+        "prefecture": _place(_households_in(OTHER_PREFECTURE_TOWNSHIP, seed=4)[0]),
+        "province": _place(_households_in(OTHER_PROVINCE_TOWNSHIP, seed=5)[0]),
+    }
+    return World(places=places)
+
+
+# --- the roles ---------------------------------------------------------------------------------
+
+POSITIONS = ("own", "sibling", "ancestor_other", "other_province")
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A role at its natural level, and which place is at each position relative to it."""
+
+    key: str
+    role: Role | None  # None: anonymous
+    division: Callable[[World], str | None]
+    positions: tuple[str, str, str, str]  # place keys for POSITIONS
+    staff: bool = False
+
+
+def _v1(w: World) -> str:
+    return w.places["v1"].village
+
+
+PERSONAS = (
+    Persona("anonymous", None, lambda w: None, ("v1", "t2", "county", "province")),
+    Persona("village_cadre", Role.VILLAGE_CADRE, _v1, ("v1", "v2", "t2", "province")),
+    Persona(
+        "township_reviewer",
+        Role.TOWNSHIP_REVIEWER,
+        lambda w: _v1(w)[:9],
+        ("v1", "t2", "county", "province"),
+    ),
+    Persona(
+        "county_office",
+        Role.COUNTY_OFFICE,
+        lambda w: _v1(w)[:6],
+        ("v1", "county", "prefecture", "province"),
+    ),
+    Persona(
+        "analyst_prefecture",
+        Role.ANALYST,
+        lambda w: _v1(w)[:4],
+        ("v1", "prefecture", "province", "province"),
+    ),
+    Persona(
+        "analyst_province",
+        Role.ANALYST,
+        lambda w: _v1(w)[:2],
+        ("v1", "province", "province", "province"),
+    ),
+    Persona("analyst_national", Role.ANALYST, lambda w: None, ("v1", "t2", "county", "province")),
+    # A department provider works on its own datasets, with no division.
+    Persona(
+        "department_provider",
+        Role.DEPARTMENT_PROVIDER,
+        lambda w: None,
+        ("v1", "t2", "county", "province"),
+    ),
+    Persona(
+        "inspector",
+        Role.INSPECTOR,
+        lambda w: _v1(w)[:6],
+        ("v1", "county", "prefecture", "province"),
+    ),
+    Persona(
+        "administrator",
+        Role.ADMINISTRATOR,
+        lambda w: None,
+        ("v1", "t2", "county", "province"),
+        staff=True,
+    ),
+)
+
+
+def _user_for(persona: Persona, world: World) -> AbstractBaseUser | None:
+    if persona.role is None:
+        return None
+    user = get_user_model().objects.create_user(
+        username=persona.key,
+        password="matrix-pw-123456",
+        is_staff=persona.staff,
+        is_superuser=persona.staff,
+    )
+    Profile.objects.create(user=user, role=persona.role, division_id=persona.division(world))
+    return user
+
+
+# --- the endpoints -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str  # "namespace:name"
+    route: str  # the joined route, e.g. "households/<str:code>/"
+    params: tuple[str, ...]
+
+
+def _walk(
+    patterns: list[URLPattern | URLResolver], prefix: str, namespaces: tuple[str, ...]
+) -> Iterator[Endpoint]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = (*namespaces, p.namespace) if p.namespace else namespaces
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), ns)
+        else:
+            route = prefix + str(p.pattern)
+            name = ":".join((*namespaces, p.name or f"<unnamed {route}>"))
+            params = re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", route)
+            yield Endpoint(name, route, tuple(a or b for a, b in params))
+
+
+def endpoints() -> list[Endpoint]:
+    """Return every URL pattern of the site (the pages, the admin's and the API's)."""
+    return list(_walk(get_resolver().url_patterns, "", ()))
+
+
+# --- filling URL parameters --------------------------------------------------------------------
+
+#: How to fill a URL parameter from a place: (value, whether the parameter names an object
+#: whose division must be in the user's reach). Keyed by parameter name; a few names mean
+#: different things on different patterns.
+Filler = Callable[[str, Place], tuple[str, bool]]
+
+
+def _code(name: str, place: Place) -> tuple[str, bool]:
+    if "division" in name:
+        return place.village, True
+    return place.household, True
+
+
+FILLERS: dict[str, Filler] = {
+    "code": _code,
+    "household": lambda name, place: (place.household, True),
+    "run_id": lambda name, place: (str(place.run_id), True),
+    "job_id": lambda name, place: (str(place.job_id), True),
+    "year": lambda name, place: ("2016", False),
+    "app_label": lambda name, place: ("registry", False),
+}
+
+
+def unchecked(ep: Endpoint) -> bool:
+    if ep.name in ALLOWED_UNCHECKED:
+        return True
+    # Admin internals with object ids, and unnamed patterns of the admin (its redirects).
+    return ep.name.startswith("admin:") and (
+        bool(ADMIN_INTERNAL_PARAMS & set(ep.params)) or "<unnamed" in ep.name
+    )
+
+
+def fill(ep: Endpoint, place: Place) -> tuple[str, bool]:
+    """Return the URL of ``ep`` at ``place`` and whether it names an object there."""
+    url = "/" + ep.route.lstrip("^").rstrip("$")
+    positional = False
+    for param in ep.params:
+        value, names_object = FILLERS[param](ep.name, place)
+        positional = positional or names_object
+        url = re.sub(rf"<(?:\w+:)?{param}>|\(\?P<{param}>[^)]*\)", value, url, count=1)
+    url = url.replace("^", "")
+    return url, positional
+
+
+def test_every_url_has_a_rule_and_fillers_for_its_parameters() -> None:
+    missing = []
+    for ep in endpoints():
+        if unchecked(ep):
+            continue
+        if rule_for(ep.name) is None:
+            missing.append(f"add a rule for {ep.name} ({ep.route}) in RULES")
+        missing += [
+            f"add a filler for {param} in {ep.route} ({ep.name})"
+            for param in ep.params
+            if param not in FILLERS
+        ]
+    assert missing == [], "\n".join(missing)
+
+
+def test_the_matrix_covers_pages_the_admin_and_the_api() -> None:
+    names = {ep.name for ep in endpoints() if not unchecked(ep)}
+
+    assert {"web:home", "web:login", "admin:index", "api-v1:openapi-json"} <= names
+    assert any(name.startswith("api-v1:household") for name in names)
+
+
+# --- the matrix --------------------------------------------------------------------------------
+
+Outcome = Literal["allowed", "denied", "error"]
+LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
+
+
+def outcome(status: int, location: str) -> Outcome:
+    if status in (401, 403, 404):
+        return "denied"
+    if 300 <= status < 400:
+        return "denied" if urlsplit(location).path in LOGIN_PATHS else "allowed"
+    if 200 <= status < 300:
+        return "allowed"
+    return "error"
+
+
+def expected(persona: Persona, user: AbstractBaseUser | None, rule: Rule, obj: str | None) -> bool:
+    if rule.need == "public":
+        return True
+    if user is None:
+        return False
+    if rule.need == "login":
+        granted = True
+    elif rule.need == "staff":
+        granted = persona.staff
+    else:
+        granted = rule.need in RIGHTS.get(str(persona.role), frozenset())
+    return granted and (obj is None or in_scope(user, obj))
+
+
+@dataclass
+class Matrix:
+    cells: int = 0
+    endpoints: set[str] = field(default_factory=set)
+    allows: list[str] = field(default_factory=list)  # denied by the rules, allowed by the site
+    denials: list[str] = field(default_factory=list)  # allowed by the rules, denied by the site
+    errors: list[str] = field(default_factory=list)
+
+
+_serial = itertools.count(1)
+
+
+def _person(relation: str) -> dict[str, str]:
+    """A new person with an ID number no one else in the registry has (born 1901)."""
+    return {
+        "name": "测试",
+        "id_number": make_id("1901-01-01", 900 + next(_serial)),
+        "relation": relation,
+        "ethnicity": "彝族",
+    }
+
+
+#: Bodies of the API's writes, such as an allowed user could send with success; the
+#: household registration names its village in the body, so its position is the village's.
+BODIES: dict[str, Callable[[Place], tuple[dict[str, object], bool]]] = {
+    "api-v1:household_create": lambda place: (
+        {
+            "village_code": place.village,
+            "code": f"{place.village}-M{next(_serial):05d}",
+            "main_cause": "illness",
+            "first_identified_year": 2016,
+            "members": [_person("head")],
+        },
+        True,
+    ),
+    "api-v1:member_add": lambda place: (_person("other"), False),
+    "api-v1:income_record": lambda place: ({"wage": "1000"}, False),
+}
+
+
+def _request(client: Client, method: str, url: str, body: object) -> tuple[int, str]:
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.generic(
+            method, url, data=json.dumps(body), content_type="application/json"
+        )
+    return response.status_code, response.get("Location", "")
+
+
+def run_matrix(persona: Persona, world: World) -> Matrix:
+    user = _user_for(persona, world)
+    client = Client(raise_request_exception=False)
+    if user is not None:
+        client.force_login(user)
+    matrix = Matrix()
+    for ep in endpoints():
+        rule = rule_for(ep.name)
+        if unchecked(ep) or rule is None or any(p not in FILLERS for p in ep.params):
+            continue  # reported by test_every_url_has_a_rule_and_fillers_for_its_parameters
+        matrix.endpoints.add(ep.name)
+        seen: set[str] = set()
+        for position, key in zip(POSITIONS, persona.positions, strict=True):
+            place = world.places[key]
+            if rule.owner_only and user is not None and position == "own":
+                place = replace(place, job_id=_job(user, str(user_scope(user))))
+            url, positional = fill(ep, place)
+            body: object = None
+            if ep.name in BODIES:
+                body, in_body = BODIES[ep.name](place)
+                positional = positional or in_body
+            if not positional and url in seen:
+                continue  # no object in the request: one request covers every position
+            seen.add(url)
+            matrix.cells += 1
+            want = expected(persona, user, rule, place.village if positional else None)
+            if rule.owner_only:
+                want = want and position == "own"
+            # The admin's read-only models refuse "add" even to staff (403): only the refusal
+            # of everyone else is checked there.
+            read_only_add = rule.need == "staff" and ep.name.endswith("_add")
+            status, location = _request(client, rule.method, url, body)
+            got = outcome(status, location)
+            where = f"{rule.method} {url} [{ep.name}] as {persona.key}"
+            where += f" ({position})" if positional else ""
+            if got == "error":
+                matrix.errors.append(f"{where}: {status}")
+            elif got == "allowed" and not want:
+                matrix.allows.append(f"{where}: {status} {location}".rstrip())
+            elif got == "denied" and want and not read_only_add:
+                matrix.denials.append(f"{where}: {status} {location}".rstrip())
+    return matrix
+
+
+@pytest.mark.parametrize("persona", PERSONAS, ids=[p.key for p in PERSONAS])
+def test_each_role_reaches_exactly_what_its_rights_and_division_allow(
+    persona: Persona, world: World
+) -> None:
+    matrix = run_matrix(persona, world)
+
+    assert matrix.cells > len(matrix.endpoints)  # object URLs were tried at several positions
+    report = (
+        f"{persona.key}: {matrix.cells} requests over {len(matrix.endpoints)} endpoints\n"
+        f"UNEXPECTED ALLOWS ({len(matrix.allows)}):\n  " + "\n  ".join(matrix.allows) + "\n"
+        f"UNEXPECTED DENIALS ({len(matrix.denials)}):\n  " + "\n  ".join(matrix.denials) + "\n"
+        f"ERRORS ({len(matrix.errors)}):\n  " + "\n  ".join(matrix.errors)
+    )
+    assert (matrix.allows, matrix.denials, matrix.errors) == ([], [], []), report
+
+
+# --- denied writes change nothing --------------------------------------------------------------
+
+REGISTRY_MODELS: tuple[type[models.Model], ...] = (
+    Household,
+    Member,
+    HouseholdIncome,
+    LivingConditions,
+    AssessmentRun,
+)
+#: The write endpoints whose denied POST must leave the registry as it was.
+WRITES = (
+    "web:household_new",
+    "web:member_add",
+    "web:income_record",
+    "web:conditions_update",
+    "api-v1:household_create",
+    "api-v1:member_add",
+    "api-v1:income_record",
+)
+
+
+def _counts() -> tuple[int, ...]:
+    return tuple(m._default_manager.count() for m in REGISTRY_MODELS)
+
+
+_INPUT = re.compile(r"<(input|select|textarea)\b([^>]*)>", re.I)
+_ATTR = re.compile(r'(\w[\w-]*)="([^"]*)"')
+
+
+def form_data(html: str) -> dict[str, str]:
+    """Return the fields of the first form on a page with the values it shows."""
+    data = {}
+    for _, attrs in _INPUT.findall(html):
+        a = dict(_ATTR.findall(attrs))
+        if "name" in a and a.get("type") not in ("submit", "button", "file"):
+            data[a["name"]] = a.get("value", "")
+    return data
+
+
+def _write_payload(name: str, url: str, admin: Client, place: Place) -> tuple[str, str]:
+    """Return (content type, body) of a write the administrator could send."""
+    if name in BODIES:
+        return "application/json", json.dumps(BODIES[name](place)[0])
+    page = admin.get(url)
+    fields = form_data(page.content.decode())
+    fields.pop("csrfmiddlewaretoken", None)
+    return "application/x-www-form-urlencoded", "&".join(f"{k}={v}" for k, v in fields.items())
+
+
+@pytest.mark.parametrize(
+    "persona",
+    [p for p in PERSONAS if p.role != Role.ADMINISTRATOR],
+    ids=[p.key for p in PERSONAS if p.role != Role.ADMINISTRATOR],
+)
+def test_a_denied_write_changes_nothing(persona: Persona, world: World) -> None:
+    admin_persona = next(p for p in PERSONAS if p.role == Role.ADMINISTRATOR)
+    admin = Client(raise_request_exception=False)
+    admin_user = _user_for(admin_persona, world)
+    assert admin_user is not None
+    admin.force_login(admin_user)
+    user = _user_for(persona, world)
+    client = Client(raise_request_exception=False)
+    if user is not None:
+        client.force_login(user)
+    checked, problems = 0, []
+    for ep in endpoints():
+        if ep.name not in WRITES:
+            continue
+        rule = RULES[ep.name]
+        method = "POST" if rule.method == "GET" else rule.method
+        for key in persona.positions:
+            place = world.places[key]
+            url, positional = fill(ep, place)
+            positional = positional or ep.name == "api-v1:household_create"
+            if expected(persona, user, rule, place.village if positional else None):
+                continue
+            content_type, body = _write_payload(ep.name, url, admin, place)
+            before = _counts()
+            response = client.generic(method, url, data=body, content_type=content_type)
+            checked += 1
+            got = outcome(response.status_code, response.get("Location", ""))
+            if got != "denied" or _counts() != before:
+                problems.append(
+                    f"{method} {url} [{ep.name}] as {persona.key}: {response.status_code}, "
+                    f"rows {before} -> {_counts()}"
+                )
+    assert problems == [], "\n".join(problems)
+    # Every role but the administrator is refused some write somewhere.
+    assert checked > 0
