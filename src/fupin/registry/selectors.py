@@ -275,3 +275,81 @@ def assessment_runs_visible(
 def assessment_run_visible(user: User, run_id: int) -> AssessmentRun | None:
     """Return the run with this id if it is filed under a division the user may see."""
     return assessment_runs_visible(user).filter(pk=run_id).first()
+
+
+# --- The household list page ---------------------------------------------------------------
+
+
+def id_number_masked(id_number: str) -> str:
+    """Return an ID number fit for a list: the first 6 and the last 4 characters only."""
+    if len(id_number) <= 10:
+        return "*" * len(id_number)
+    return f"{id_number[:6]}********{id_number[-4:]}"
+
+
+@dataclass(frozen=True)
+class HouseholdRow:
+    """One line of the household list: no full ID number ever reaches it."""
+
+    household: Household
+    head_name: str
+    head_id_masked: str
+    member_count: int
+    assessed_year: int | None
+    meets_standard: bool | None
+    failed_codes: tuple[str, ...]
+
+
+def household_rows(households: list[Household]) -> list[HouseholdRow]:
+    """Return the list lines of one page of households in three queries (page-sized)."""
+    ids = [h.pk for h in households]
+    heads = {
+        hid: (name, number)
+        for hid, name, number in Member.objects.filter(
+            household_id__in=ids, relation="head"
+        ).values_list("household_id", "name", "id_number")
+    }
+    counts = dict(
+        Member.objects.filter(household_id__in=ids)
+        .order_by()
+        .values("household_id")
+        .annotate(n=Count("pk"))
+        .values_list("household_id", "n")
+    )
+    latest: dict[int, tuple[int, bool, str]] = {}
+    for hid, year, meets, failed in (
+        AssessmentResult.objects.filter(household_id__in=ids)
+        .order_by("household_id", "year")
+        .values_list("household_id", "year", "meets_standard", "failed_codes")
+    ):
+        latest[hid] = (year, meets, failed)  # ascending years: the last one wins
+    rows = []
+    for h in households:
+        name, number = heads.get(h.pk, ("", ""))
+        year, meets, failed = latest.get(h.pk, (None, None, ""))
+        rows.append(
+            HouseholdRow(
+                household=h,
+                head_name=name,
+                head_id_masked=id_number_masked(number) if number else "",
+                member_count=int(counts.get(h.pk, 0)),
+                assessed_year=year,
+                meets_standard=meets,
+                failed_codes=tuple(c for c in (failed or "").split("|") if c),
+            )
+        )
+    return rows
+
+
+def household_code_next(village_code: str) -> str:
+    """Return the next free 户编号 of a village in the generated form ``<village>-<000123>``."""
+    prefix = f"{village_code}-"
+    codes = Household.objects.filter(code__startswith=prefix).values_list("code", flat=True)
+    last = 0
+    for code in codes.order_by("-code")[:1]:
+        tail = code.removeprefix(prefix)
+        last = int(tail) if tail.isdigit() else 0
+    candidate = last + 1
+    while Household.objects.filter(code=f"{prefix}{candidate:06d}").exists():
+        candidate += 1
+    return f"{prefix}{candidate:06d}"
