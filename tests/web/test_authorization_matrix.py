@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import models
 from django.test import Client
@@ -165,10 +165,11 @@ def _households_in(township: str, seed: int) -> list[Household]:
     return list(Household.objects.filter(village__code__startswith=township).order_by("code"))
 
 
-def _job(user: AbstractBaseUser, scope: str) -> int:
+def _job(user: User, scope: str) -> int:
     job = ImportJob.objects.create(
         user=user, scope=scope, file="matrix.csv", original_name="户.csv"
     )
+    job.errors_file.save("matrix-errors.xlsx", ContentFile(b"PK"), save=True)
     return job.pk
 
 
@@ -273,7 +274,7 @@ PERSONAS = (
 )
 
 
-def _user_for(persona: Persona, world: World) -> AbstractBaseUser | None:
+def _user_for(persona: Persona, world: World) -> User | None:
     if persona.role is None:
         return None
     user = get_user_model().objects.create_user(
@@ -398,7 +399,7 @@ def outcome(status: int, location: str) -> Outcome:
     return "error"
 
 
-def expected(persona: Persona, user: AbstractBaseUser | None, rule: Rule, obj: str | None) -> bool:
+def expected(persona: Persona, user: User | None, rule: Rule, obj: str | None) -> bool:
     if rule.need == "public":
         return True
     if user is None:
@@ -424,7 +425,7 @@ class Matrix:
 _serial = itertools.count(1)
 
 
-def _person(relation: str) -> dict[str, str]:
+def _person(relation: str) -> dict[str, object]:
     """A new person with an ID number no one else in the registry has (born 1901)."""
     return {
         "name": "测试",
