@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.db.models import Count
 from django.utils import timezone
 
 from fupin.accounts.models import Profile, Role
@@ -55,13 +56,15 @@ def media(settings: object, tmp_path: object) -> None:
 
 @pytest.fixture
 def cast(assessed: None) -> Cast:
-    # A village with a household ready to exit, and a township that is not its own.
+    # The village with the most households ready to exit, and a township that is not its own.
     village = (
         Household.objects.filter(
             status="poor", assessments__year=YEAR, assessments__meets_standard=True
         )
+        .values("village_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "village_id")
         .values_list("village_id", flat=True)
-        .order_by("village_id")
         .first()
     )
     assert village is not None

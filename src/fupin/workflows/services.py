@@ -654,6 +654,11 @@ def _subtree(division_code: str) -> tuple[str, str]:
     return division_code, division_code.ljust(12, "9")
 
 
+def _dt(value: datetime | None) -> Any:
+    """A datetime as the ORM would store it (raw SQL on SQLite needs the ORM's text form)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 def _json(value: Data) -> tuple[str, str]:
     """A JSON constant for an INSERT … SELECT (PostgreSQL does not cast text to jsonb there)."""
     import json
@@ -685,7 +690,7 @@ def _insert_steps(
         "from_state": ("%s", [step.from_state]),
         "to_state": ("%s", [step.to_state]),
         "by_id": ("%s", [by.pk]),
-        "at": ("%s", [now]),
+        "at": ("%s", [_dt(now)]),
         "division_code": ("%s", [own]),
         "before": (before_sql, [before]),
         "after": (after_sql, [after]),
@@ -697,8 +702,8 @@ def _insert_steps(
         "meeting_attendance": ("%s", [fields.get("meeting_attendance")]),
         "votes_for": ("%s", [fields.get("votes_for")]),
         "votes_against": ("%s", [fields.get("votes_against")]),
-        "notice_due_until": ("%s", [notice_until]),
-        "overdue": ("CASE WHEN c.deadline < %s THEN 1=1 ELSE 1=0 END", [now]),
+        "notice_due_until": ("%s", [_dt(notice_until)]),
+        "overdue": ("CASE WHEN c.deadline < %s THEN 1=1 ELSE 1=0 END", [_dt(now)]),
         "assessed_meets": ("ar.meets_standard", []),
         "assessed_income": ("ar.per_capita_net_income", []),
         "assessed_failed": ("COALESCE(ar.failed_codes, '')", []),
@@ -757,7 +762,7 @@ def workflow_bulk_advance(
         f"AND NOT EXISTS (SELECT 1 FROM {connection.ops.quote_name(Objection._meta.db_table)} o "
         "WHERE o.case_id = c.id AND o.round = c.round AND o.outcome = '')"
     )
-    params: list[Any] = [proc.procedure.value, sdef.from_state, lo, hi, now]
+    params: list[Any] = [proc.procedure.value, sdef.from_state, lo, hi, _dt(now)]
     if sdef.approval:
         where += " AND c.opened_by_id <> %s"
         params.append(by.pk)
@@ -854,9 +859,9 @@ def exit_proposals_create(*, division_code: str, year: int, by: User) -> int:
         sdef.to_state,
         year,
         by.pk,
-        now,
-        now,
-        deadline,
+        _dt(now),
+        _dt(now),
+        _dt(deadline),
         year,
         DEFAULT_RULE_SET.code,
         lo,
@@ -872,7 +877,7 @@ def exit_proposals_create(*, division_code: str, year: int, by: User) -> int:
             inserted = _insert_steps(
                 where="c.procedure = %s AND c.opened_by_id = %s AND c.opened_at = %s "
                 "AND c.division_code >= %s AND c.division_code <= %s",
-                params=[proc.procedure.value, by.pk, now, lo, hi],
+                params=[proc.procedure.value, by.pk, _dt(now), lo, hi],
                 step=sdef,
                 by=by,
                 own=own,
