@@ -94,7 +94,7 @@ def test_a_child_page_shows_that_division_and_its_persons(
     assert village
     client = signed_in(make_user("county", Role.COUNTY_OFFICE, COUNTY))
 
-    html = client.get("/", {"division": str(village), "year": YEAR}).content.decode()
+    html = client.get("/", {"division": str(village), "year": str(YEAR)}).content.decode()
 
     assert _num(html, "households") == str(Household.objects.filter(village_id=village).count())
     persons = Member.objects.filter(household__village_id=village).count()

@@ -38,7 +38,7 @@ def _pct(part: int, whole: int) -> float:
 
 def _charts(d: Dashboard) -> dict[str, Any]:
     """ECharts options (drawn by static/web/fupin.js) for the dashboard's charts."""
-    grid = {"left": 8, "right": 24, "top": 16, "bottom": 8, "containLabel": True}
+    grid = {"left": 8, "right": 36, "top": 16, "bottom": 8, "containLabel": True}
     f = d.figures
     status = [
         {"name": label, "value": f.status_households.get(code, 0)}
