@@ -364,7 +364,7 @@ def id_check(request: HttpRequest) -> HttpResponse:
     value = request.GET.get("id")
     if value is None:
         value = next((v for k, v in request.GET.items() if k.endswith("id_number")), "")
-    return render(request, "web/households/_id_verdict.html", _id_verdict(value))
+    return render(request, "web/households/_id_verdict.html", {"v": _id_verdict(value)})
 
 
 def _id_verdict(value: str) -> dict[str, Any]:
