@@ -248,7 +248,7 @@ def test_member_add_form_adds_the_member_and_records_it(
 
     assert response.status_code == 302
     assert household.members.filter(name="阿苏", sex="female").exists()
-    assert AuditEvent.objects.filter(action="member.add", by=cadre).exists()
+    assert AuditEvent.objects.filter(action="member.add", by_id=cadre.pk).exists()
 
 
 def test_member_add_refuses_a_duplicate_id_next_to_the_field(

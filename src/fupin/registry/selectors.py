@@ -9,11 +9,9 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import (
     Case,
     Count,
-    Exists,
     IntegerField,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     Value,
@@ -21,11 +19,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from fupin.accounts.scoping import in_scope, scope_queryset
+from fupin.accounts.scoping import in_scope, scope_queryset, user_scope
 from fupin.assessment.models import AssessmentResult, AssessmentRun
 from fupin.common.errors import FupinError
 from fupin.divisions.selectors import subtree_q
-from fupin.policy import idnumber
 from fupin.registry.models import Household, HouseholdIncome, LivingConditions, Member
 
 
@@ -192,27 +189,21 @@ def households_visible(
 ) -> QuerySet[Household]:
     """Return the households the user may see, filtered, in code order.
 
-    ``division`` is a division-code prefix; ``search`` is a member's ID number (found through
-    ``id_key``, old 15-digit forms included), else a household code or part of a member's
-    name. Each household carries ``head_name`` and ``member_count``.
+    Filters follow :func:`household_search` (the pages' list), so the API and the pages find
+    the same households: ``division`` is a division-code prefix inside the user's scope;
+    ``search`` a member's ID number (through ``id_key``, old 15-digit forms included), else
+    the start of a 户编号 or of a member's name. ``main_cause`` is the main cause only. Each
+    household carries ``head_name`` and ``member_count``.
     """
-    qs = scope_queryset(Household.objects.all(), user, "village__code")
-    if division:
-        qs = qs.filter(subtree_q(division, field="village__code"))
-    if status:
-        qs = qs.filter(status=status)
-    if attribute:
-        qs = qs.filter(attribute=attribute)
+    scope = user_scope(user)
+    if scope is None:
+        return Household.objects.none()
+    filters = HouseholdFilters(
+        division=division or "", status=status or "", attribute=attribute or "", q=search or ""
+    )
+    qs = household_search(scope=scope, filters=filters)
     if main_cause:
         qs = qs.filter(main_cause=main_cause)
-    text = (search or "").strip()
-    if text:
-        members = Member.objects.filter(household=OuterRef("pk"))
-        check = idnumber.check(text)
-        if check.valid and check.normalized:
-            qs = qs.filter(Exists(members.filter(id_key=idnumber.id_key(check.normalized))))
-        else:
-            qs = qs.filter(Q(code=text) | Exists(members.filter(name__contains=text)))
     heads = Member.objects.filter(household=OuterRef("pk"), relation="head")
     counts = (
         Member.objects.filter(household=OuterRef("pk"))
@@ -316,7 +307,7 @@ def household_rows(households: list[Household]) -> list[HouseholdRow]:
         .annotate(n=Count("pk"))
         .values_list("household_id", "n")
     )
-    latest: dict[int, tuple[int, bool, str]] = {}
+    latest: dict[int, tuple[int | None, bool | None, str]] = {}
     for hid, year, meets, failed in (
         AssessmentResult.objects.filter(household_id__in=ids)
         .order_by("household_id", "year")
@@ -326,16 +317,16 @@ def household_rows(households: list[Household]) -> list[HouseholdRow]:
     rows = []
     for h in households:
         name, number = heads.get(h.pk, ("", ""))
-        year, meets, failed = latest.get(h.pk, (None, None, ""))
+        assessed, meets_standard, failed_codes = latest.get(h.pk, (None, None, ""))
         rows.append(
             HouseholdRow(
                 household=h,
                 head_name=name,
                 head_id_masked=id_number_masked(number) if number else "",
                 member_count=int(counts.get(h.pk, 0)),
-                assessed_year=year,
-                meets_standard=meets,
-                failed_codes=tuple(c for c in (failed or "").split("|") if c),
+                assessed_year=assessed,
+                meets_standard=meets_standard,
+                failed_codes=tuple(c for c in (failed_codes or "").split("|") if c),
             )
         )
     return rows

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.forms.utils import ErrorDict
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -161,8 +161,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
     ]
 
     def page_url(key: str, value: str) -> str:
-        q = QueryDict(mutable=True)
-        q.update(base)
+        q = base.copy()
         q[key] = value
         return f"?{q.urlencode()}"
 
@@ -178,7 +177,8 @@ def household_list(request: HttpRequest) -> HttpResponse:
         "export_url": _export_url(request, query),
         "can_edit": can(request.user, Action.EDIT_REGISTRY),
     }
-    if getattr(request, "htmx", None) and request.htmx.target == "household-table":
+    htmx = getattr(request, "htmx", None)
+    if htmx and htmx.target == "household-table":
         return render(request, "web/households/_table.html", context)
     return render(request, "web/households/list.html", context)
 
@@ -229,6 +229,8 @@ def _history(household: Household) -> list[dict[str, Any]]:
             }
             for n in names
         ]
+        if e.before is None:  # a new record: its empty facts say nothing
+            changes = [c for c in changes if c["after"] != "—"]
         events.append(
             {
                 "at": e.at,
@@ -363,7 +365,7 @@ def id_check(request: HttpRequest) -> HttpResponse:
     _scope(request, Action.EDIT_REGISTRY)
     value = request.GET.get("id")
     if value is None:
-        value = next((v for k, v in request.GET.items() if k.endswith("id_number")), "")
+        value = next((str(v) for k, v in request.GET.items() if k.endswith("id_number")), "")
     return render(request, "web/households/_id_verdict.html", {"v": _id_verdict(value)})
 
 
@@ -419,15 +421,15 @@ def household_new(request: HttpRequest) -> HttpResponse:
     refused = False
     if post is not None and "add_member" in post:
         # Without JavaScript "add member" posts the form back with one more member row.
-        data = post.copy()
-        data["m-TOTAL_FORMS"] = str(int(post.get("m-TOTAL_FORMS", "1")) + 1)
-        members = MemberFormSet(data, prefix="m")
+        more = post.copy()
+        more["m-TOTAL_FORMS"] = str(int(post.get("m-TOTAL_FORMS", "1")) + 1)
+        members = MemberFormSet(more, prefix="m")
         for f in [*members.forms, form, conditions, income]:
-            f._errors = ErrorDict()
+            f._errors = ErrorDict()  # type: ignore[attr-defined]
     elif post is not None:
         valid = [form.is_valid(), conditions.is_valid(), income.is_valid(), members.is_valid()]
         if all(valid):
-            filled = members.filled_forms()
+            filled = members.filled_forms()  # type: ignore[attr-defined]
             village = form.cleaned_data["village"]
             code = form.cleaned_data["code"] or selectors.household_code_next(village)
             income_values: dict[str, Any] = {}
