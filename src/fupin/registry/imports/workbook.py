@@ -77,6 +77,10 @@ def _is_text(col: Column) -> bool:
 
 
 def _allowed(col: Column) -> str:
+    if col.kind == "id_number":
+        return "18 位公民身份号码（末位可为 X），文本格式"
+    if col.kind == "division":
+        return "12 位数字，文本格式"
     if col.code_list is not None:
         return "、".join(label for _, label in col.code_list.items)
     if col.kind == "bool":
