@@ -61,6 +61,8 @@ def notice_new(request: HttpRequest) -> HttpResponse:
         villages = villages.filter(subtree_q(scope))
     village_code = (request.GET.get("village") or request.POST.get("village") or "").strip()
     village = None
+    if not village_code and villages.count() == 1:  # a village cadre: their own village
+        village_code = villages.get().code
     if village_code:
         village = villages.filter(code=village_code).first()
         if village is None:
@@ -68,7 +70,11 @@ def notice_new(request: HttpRequest) -> HttpResponse:
     households = []
     if village is not None:
         households = [
-            (h.code, f"{h.head_name or '（无户主）'} · {h.group_name} · {h.member_count}人")
+            (
+                h.code,
+                f"{getattr(h, 'head_name', '') or '（无户主）'} · {h.group_name} · "
+                f"{getattr(h, 'member_count', 0)}人",
+            )
             for h in households_visible(request.user, division=village.code)
         ]
     form = PublishForm(request.POST or None, households=households)

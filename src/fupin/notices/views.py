@@ -67,7 +67,9 @@ def _public_context(notice: Notice) -> dict[str, Any]:
         "entries": list(selectors.notice_entries(notice))
         if notice.status != NoticeStatus.WITHDRAWN
         else [],
-        "is_open": notice.status == NoticeStatus.POSTED and notice.ends_at > timezone.now(),
+        "is_open": notice.status == NoticeStatus.POSTED
+        and notice.ends_at is not None
+        and notice.ends_at > timezone.now(),
     }
 
 
