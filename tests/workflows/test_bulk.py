@@ -39,7 +39,7 @@ def test_exit_proposals_open_one_case_per_ready_household_once(cast):
         Step.objects.filter(code="propose", case__in=cases, assessed_meets=True).count() == opened
     )
     assert exit_proposals_create(division_code=COUNTY, year=YEAR, by=cast.county) == 0
-    events = AuditEvent.objects.filter(action="workflow.exit.propose", obj_type="household")
+    events = AuditEvent.objects.filter(action="wf.exit.propose", obj_type="household")
     assert events.count() == opened
 
 

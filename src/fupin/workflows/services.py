@@ -400,7 +400,7 @@ def case_open(
                 _publish_notices(proc=proc, step=step, cases=Case.objects.filter(pk=case.pk), by=by)
             _audit(
                 by=by,
-                action=f"workflow.{proc.procedure.value}.{step.code}",
+                action=f"wf.{proc.procedure.value}.{step.code}",
                 household=household,
                 after=_state_of(case),
                 note=str(data.get("note") or ""),
@@ -475,7 +475,7 @@ def case_advance(*, case: Case, step: str, by: User, data: Data | None = None) -
                 _publish_notices(proc=proc, step=sdef, cases=one, by=by)
             _audit(
                 by=by,
-                action=f"workflow.{proc.procedure.value}.{sdef.code}",
+                action=f"wf.{proc.procedure.value}.{sdef.code}",
                 household=current.household,
                 before=before,
                 after=_state_of(current),
@@ -533,7 +533,7 @@ def case_close(*, case: Case, by: User, note: str) -> Case:
         )
         _audit(
             by=by,
-            action=f"workflow.{case.procedure}.close",
+            action=f"wf.{case.procedure}.close",
             household=case.household,
             before=_state_of(case),
             after={"state": wf.CLOSED},
@@ -580,7 +580,7 @@ def objection_raise(
     )
     _audit(
         by=by,
-        action=f"workflow.{case.procedure}.objection",
+        action=f"wf.{case.procedure}.objection",
         household=case.household,
         after={"objection": objection.pk, "state": case.state},
     )
@@ -639,8 +639,9 @@ def objection_resolve(
             )
         _audit(
             by=by,
-            action=f"workflow.{case.procedure}.objection_{outcome}",
+            action=f"wf.{case.procedure}.objection",
             household=case.household,
+            after={"objection": objection.pk, "outcome": outcome},
             note=note,
         )
     objection.refresh_from_db()
@@ -817,7 +818,7 @@ def workflow_bulk_advance(
                 _publish_notices(proc=proc, step=sdef, cases=just_moved, by=by)
             _audit_bulk(
                 by=by,
-                action=f"workflow.{proc.procedure.value}.{sdef.code}",
+                action=f"wf.{proc.procedure.value}.{sdef.code}",
                 cases=just_moved,
                 after={"state": sdef.to_state, "step_by_division": own},
                 note=str(data.get("note") or ""),
@@ -889,7 +890,7 @@ def exit_proposals_create(*, division_code: str, year: int, by: User) -> int:
                 raise _conflict()
             _audit_bulk(
                 by=by,
-                action="workflow.exit.propose",
+                action="wf.exit.propose",
                 cases=Case.objects.filter(
                     procedure=proc.procedure,
                     opened_by=by,
