@@ -71,3 +71,21 @@ def test_admin_list_is_scoped_for_an_administrator_of_a_township(client, account
     assert client.get(f"/admin/registry/household/{other.pk}/change/").status_code == 302
     page = client.get("/admin/registry/household/").content.decode()
     assert own.code in page and other.code not in page
+
+
+@pytest.mark.parametrize(
+    ("role", "scope"),
+    [
+        (Role.ANALYST, ""),
+        (Role.ADMINISTRATOR, ""),
+        (Role.INSPECTOR, ""),
+        (Role.DEPARTMENT_PROVIDER, None),
+        (Role.VILLAGE_CADRE, None),
+        (Role.TOWNSHIP_REVIEWER, None),
+        (Role.COUNTY_OFFICE, None),
+    ],
+)
+def test_no_division_means_the_whole_country_only_for_national_roles(db, role, scope):
+    user = get_user_model().objects.create_user(f"u-{role}", password="x-123456789")
+    Profile.objects.create(user=user, division_id=None, role=role)
+    assert user_scope(user) == scope

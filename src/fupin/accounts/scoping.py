@@ -13,9 +13,13 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
+from fupin.accounts.models import Role
 from fupin.divisions.selectors import subtree_q
 
 M = TypeVar("M", bound=Model)
+
+#: Roles whose profile may leave the division empty to mean the whole country.
+NATIONAL_ROLES = frozenset({Role.ANALYST, Role.ADMINISTRATOR, Role.INSPECTOR})
 
 
 def user_scope(user: AbstractBaseUser | AnonymousUser) -> str | None:
@@ -28,7 +32,11 @@ def user_scope(user: AbstractBaseUser | AnonymousUser) -> str | None:
     profile = getattr(user, "profile", None)
     if profile is None:
         return None
-    return str(profile.division_id or "")
+    if profile.division_id:
+        return str(profile.division_id)
+    # No division means the whole country only for the roles that work nationally; anyone
+    # else without a division (a department provider, a cadre not yet placed) sees nothing.
+    return "" if profile.role in NATIONAL_ROLES else None
 
 
 def in_scope(user: AbstractBaseUser | AnonymousUser, division_code: str) -> bool:
