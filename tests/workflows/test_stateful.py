@@ -218,7 +218,8 @@ def test_procedures_keep_their_invariants_whatever_is_tried(cast):
         Procedures,
         settings=settings(
             max_examples=25,
-            stateful_step_count=40,
+            stateful_step_count=60,
+            derandomize=True,  # the same examples in every run: CI stays reproducible
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
         ),
