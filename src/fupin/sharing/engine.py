@@ -278,8 +278,14 @@ def match_tables(
         cand = dept.filter((dept.id_key == 0) & dept.name.notnull() & dept.birth_date.notnull())
         once = cand.group_by(["name", "birth_date"]).agg(n=cand.count()).filter(lambda t: t.n == 1)
         cand = cand.semi_join(once, ["name", "birth_date"])
-        keys = r.group_by(["reg_name", "reg_birth"]).agg(n=r.count()).filter(lambda t: t.n == 1)
-        unique_reg = r.semi_join(keys, ["reg_name", "reg_birth"])
+        # Only registry persons sharing a candidate's (name, birth date) are counted: a hash
+        # probe of the registry instead of a GROUP BY over all of it.
+        pairs = cand.select(reg_name=cand.name, reg_birth=cand.birth_date)
+        near = r.semi_join(pairs, ["reg_name", "reg_birth"])
+        keys = (
+            near.group_by(["reg_name", "reg_birth"]).agg(n=near.count()).filter(lambda t: t.n == 1)
+        )
+        unique_reg = near.semi_join(keys, ["reg_name", "reg_birth"])
         fb = cand.join(
             unique_reg,
             [cand.name == unique_reg.reg_name, cand.birth_date == unique_reg.reg_birth],

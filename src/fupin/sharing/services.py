@@ -261,7 +261,7 @@ def income_warnings_run(*, division_code: str = "", year: int) -> MatchRun:
     qn = connection.ops.quote_name
     h, i = qn(Household._meta.db_table), qn(HouseholdIncome._meta.db_table)
     provinces = (
-        Household.objects.filter(village_id__startswith=division_code)
+        Household.objects.filter(village__code__startswith=division_code)
         .values_list("village_id", flat=True)
         .distinct()
     )
@@ -388,6 +388,19 @@ def _apply_fact(flag: Flag, by: Any) -> dict[str, Any]:
     return applied
 
 
+def _case_year(flag: Flag, village: str) -> int:
+    """The monitoring year: the department row's year when the province has a threshold for
+    it, else the latest year that has one (monitoring began in 2021, domain.md §9)."""
+    wanted = int(flag.evidence.get("year") or timezone.now().year)
+    years = sorted(
+        t.year for t in DEFAULT_PARAMETERS.monitoring_thresholds if village.startswith(t.region)
+    )
+    if not years or wanted in years:
+        return wanted
+    earlier = [y for y in years if y <= wanted]
+    return earlier[-1] if earlier else years[0]
+
+
 def _open_case(flag: Flag, by: Any) -> tuple[Any, str]:
     """Open the matching procedure's case if the workflows app allows it; else say why not."""
     procedure, data = _WORKFLOW[flag.flag_type]
@@ -402,12 +415,14 @@ def _open_case(flag: Flag, by: Any) -> tuple[Any, str]:
     except ImportError:  # the workflows app is not installed here
         return None, "未安装识别与退出程序，已记录在提示上"
     label = fd.flag_label(flag.flag_type)
+    year = _case_year(flag, household.village_id) if procedure == "monitoring" else None
     try:
         case = case_open(
             household=household,
             procedure=procedure,
             by=by,
             data={**data, "note": f"部门比对：{label}", "attachment": f"比对提示 {flag.pk}"},
+            year=year,
         )
     except FupinError as exc:
         return None, f"未能发起程序：{exc.message}"
