@@ -603,6 +603,7 @@ def dci_events_collect(*, limit: int = 10_000) -> int:
             for e in mine
             if e["obj_key"] in hits
         )
+    made.sort(key=lambda n: n.audit_event_id)  # delivered in the order things happened
     Notification.objects.bulk_create(made, ignore_conflicts=True)
     if made:
         from fupin.dci.tasks import notifications_deliver
