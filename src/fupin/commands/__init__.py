@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "importer",
     "assess",
     "explain",
+    "token",
     "demo",
     "serve",
     "manage",
