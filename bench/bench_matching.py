@@ -204,10 +204,12 @@ def main() -> None:
         + ", ".join(f"{r.figures['seconds']:.2f}" for r in results["raw"])
         + ".",
         "",
-        "What the system does beyond the raw join: the name+birth fallback for the 0.1 % rows "
-        "with a damaged ID (a GROUP BY over the registry's (name, birth date) to keep only "
-        "unique pairs, and over the file's damaged rows), the anti-join that finds unmatched "
-        "rows, the feed's rule (private cars of live households) and the evidence columns. "
+        "What the system does beyond the raw join: it carries the feed's columns and the "
+        "registry facts the rules read through the join (the raw join carries two), it runs the "
+        "name+birth fallback for the 0.1 % rows with a damaged ID (a hash probe of the registry "
+        "by the candidates' (name, birth date) pairs, then uniqueness counts on both sides) and "
+        "a union with the ID matches, and a count of damaged rows first (one more scan). "
+        "Unmatched rows (anti-join) are computed only for feeds with a rule on them. "
         "ID normalisation (`check_array`, 15→18) happens once when a file is loaded "
         "(`fupin sharing load`), not in the match; the department file here is already "
         "normalised.",

@@ -48,7 +48,8 @@ def _viewer_scope(request: HttpRequest) -> str | None:
 def sharing_home(request: HttpRequest) -> HttpResponse:
     viewer = can(request.user, Action.VIEW_REGISTRY)
     uploader = services.can_upload(request.user)
-    if not (viewer or uploader) or user_scope(request.user) is None:
+    # A department provider has no division: it uploads, and sees no one's flags.
+    if not (viewer and user_scope(request.user) is not None) and not uploader:
         raise PermissionDenied("您没有权限访问此页面")
     form = UploadForm()
     if request.method == "POST":
