@@ -17,6 +17,7 @@ class Action(StrEnum):
     EDIT_REGISTRY = "edit_registry"  # register households, add members, record income
     IMPORT = "import"  # upload Excel / CSV files into the registry
     EXPORT = "export"  # download lists as Excel
+    EVALUATE = "evaluate"  # exit evaluation: assess villages, sample and verify a county
 
 
 #: The registry rights of each role. Analysts and inspectors read; the village enters facts;
@@ -27,10 +28,10 @@ RIGHTS: dict[str, frozenset[Action]] = {
     ),
     Role.TOWNSHIP_REVIEWER: frozenset({Action.VIEW_REGISTRY, Action.EXPORT}),
     Role.COUNTY_OFFICE: frozenset(
-        {Action.VIEW_REGISTRY, Action.EDIT_REGISTRY, Action.IMPORT, Action.EXPORT}
+        {Action.VIEW_REGISTRY, Action.EDIT_REGISTRY, Action.IMPORT, Action.EXPORT, Action.EVALUATE}
     ),
     Role.ANALYST: frozenset({Action.VIEW_REGISTRY, Action.EXPORT}),
-    Role.INSPECTOR: frozenset({Action.VIEW_REGISTRY, Action.EXPORT}),
+    Role.INSPECTOR: frozenset({Action.VIEW_REGISTRY, Action.EXPORT, Action.EVALUATE}),
     Role.DEPARTMENT_PROVIDER: frozenset(),
     Role.ADMINISTRATOR: frozenset(Action),
 }

@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
             rollups_refresh(division_code=args.county)
         summary = run_summary(run_)
         console.print(f"    {summary.households:,} 户中达到脱贫标准 {summary.meets_standard:,} 户")
+        _evaluation_demo(args)
         accounts = demo_accounts_create(county_code=args.county)
     except FupinError as exc:
         return fail(exc.code, exc.message)
@@ -119,3 +120,19 @@ def run(args: argparse.Namespace) -> int:
     from fupin.commands import serve
 
     return serve.run(argparse.Namespace(host="127.0.0.1", port=args.port, workers=2))
+
+
+def _evaluation_demo(args: argparse.Namespace) -> None:
+    """Exit evaluation step: the villages of the county, and a simulated county evaluation."""
+    from fupin.commands.base import console
+    from fupin.evaluation import services as ev
+    from fupin.evaluation.models import FrameHousehold
+
+    with console.status("    退出评估：各村与县级第三方评估（模拟核查）…"):
+        if not FrameHousehold.objects.filter(county_id=args.county).exists():
+            ev.frame_generate(county=args.county, seed=args.seed)
+        villages = ev.village_exit_assess(division_code=args.county, year=args.year)
+        evaluation = ev.county_evaluation_start(county=args.county, year=args.year, seed=args.seed)
+        ev.county_evaluation_simulate(evaluation=evaluation)
+        evaluation = ev.county_evaluation_decide(evaluation=evaluation)
+    console.print(f"    贫困村退出评估 {villages} 个村；县级评估：{evaluation.decision['label']}")

@@ -21,6 +21,7 @@ NAV: tuple[tuple[str, str, str, Action | None], ...] = (
     ("workflows", "识别与退出", "web:workflow_home", Action.VIEW_REGISTRY),
     ("notices", "公示公告", "web:notice_list", Action.VIEW_REGISTRY),
     ("sharing", "部门数据比对", "web:sharing_home", Action.VIEW_REGISTRY),
+    ("evaluation", "退出评估", "web:evaluation_home", Action.VIEW_REGISTRY),
 )
 
 
