@@ -30,6 +30,24 @@ ACTION_LABELS: dict[str, str] = {
 }
 
 
+def _workflow_labels() -> dict[str, str]:
+    """Labels of the procedures' action codes, ``wf.<procedure>.<step>`` (fupin.workflows)."""
+    from fupin.policy import workflows as wf
+
+    labels = {}
+    for code, proc in wf.PROCEDURES.items():
+        name = wf.PROCEDURE_LABELS[code]
+        for step in proc.steps:
+            labels[f"wf.{code}.{step.code}"] = f"{name}：{step.label}"
+        labels[f"wf.{code}.objection"] = f"{name}：公示异议及核实"
+        labels[f"wf.{code}.close"] = f"{name}：关闭案件"
+        labels[f"wf.{code}.{wf.REVERIFY}"] = f"{name}：异议成立，重新核实"
+    return labels
+
+
+ACTION_LABELS.update(_workflow_labels())
+
+
 def audit_action_label(code: str) -> str:
     """Return the Chinese label of an action code (the code itself when it has none)."""
     return ACTION_LABELS.get(code, code)

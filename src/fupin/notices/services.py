@@ -256,7 +256,7 @@ def objection_submit(
             "OBJECTION_THROTTLED",
             "提交过于频繁，请一小时后再试，或直接向村委会、乡镇政府反映",
         )
-    return NoticeObjection.objects.create(
+    objection = NoticeObjection.objects.create(
         notice=notice,
         entry=entry,
         text=text,
@@ -265,6 +265,12 @@ def objection_submit(
         address_digest=digest,
         submitted_at=now,
     )
+    if notice.case_ids:
+        # The notice was posted by a procedure step: the objection holds its cases (ADR 0007).
+        from fupin.workflows.notice_link import notice_objection_hold
+
+        notice_objection_hold(objection=objection)
+    return objection
 
 
 @transaction.atomic
@@ -292,4 +298,9 @@ def objection_resolve(
     objection.resolved_by = by
     objection.resolved_at = now or timezone.now()
     objection.save(update_fields=["status", "outcome_note", "resolved_by", "resolved_at"])
+    if notice.case_ids:
+        # The same outcome on the holds of the cases, by the workflow's rule (ADR 0007).
+        from fupin.workflows.notice_link import notice_objection_resolve_cases
+
+        notice_objection_resolve_cases(objection=objection, outcome=outcome, note=note, by=by)
     return objection

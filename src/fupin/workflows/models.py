@@ -179,6 +179,16 @@ class Objection(models.Model):
         db_index=False,
     )
     resolved_at = models.DateTimeField("核实时间", null=True, blank=True)
+    #: The public objection (``fupin.notices``) this one holds the case for, when it came
+    #: through the public notice page (``fupin.workflows.notice_link``; ADR 0007).
+    notice_objection = models.ForeignKey(
+        "notices.NoticeObjection",
+        verbose_name="公众异议",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="case_objections",
+    )
 
     class Meta:
         verbose_name = "公示异议"

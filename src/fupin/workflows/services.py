@@ -644,6 +644,12 @@ def objection_resolve(
             after={"objection": objection.pk, "outcome": outcome},
             note=note,
         )
+        objection.refresh_from_db()
+        if objection.notice_objection_id is not None:
+            # A hold of a public objection: the outcome goes to it too (ADR 0007).
+            from fupin.workflows.notice_link import case_objection_resolved
+
+            case_objection_resolved(hold=objection)
     objection.refresh_from_db()
     return objection
 
