@@ -1,4 +1,4 @@
-"""The sharing pages: home, the village's tasks (scoped), resolving with htmx, form burden, rights."""
+"""The sharing pages: home, village tasks (scoped), resolving with htmx, form burden, rights."""
 
 from __future__ import annotations
 
