@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 import pytest
+from django.db import IntegrityError, connection, transaction
 
+from fupin.assessment import adapters
 from fupin.assessment.models import AssessmentResult, AssessmentRun
 from fupin.assessment.services import (
     assess_flat_file,
@@ -78,6 +80,61 @@ def test_run_under_a_township_touches_only_its_households(registry):
     assert not AssessmentResult.objects.exclude(
         household__village__code__startswith=township
     ).exists()
+
+
+@pytest.mark.parametrize("division", ["county", "township"])
+def test_filtered_and_unfiltered_fact_tables_give_the_same_results(registry, monkeypatch, division):
+    code = COUNTY
+    if division == "township":
+        code = Household.objects.order_by("village_id").values_list("village_id", flat=True)[0][:9]
+
+    def results(share: float) -> dict[int, tuple[bool, str, object]]:
+        monkeypatch.setattr(adapters, "FACTS_FILTER_SHARE", share)
+        run = assessment_run(division_code=code, year=YEAR)
+        return {
+            hid: (meets, failed, income)
+            for hid, meets, failed, income in AssessmentResult.objects.filter(run=run).values_list(
+                "household_id", "meets_standard", "failed_codes", "per_capita_net_income"
+            )
+        }
+
+    restricted = results(2.0)  # members, income and conditions filtered to the division
+    whole = results(0.0)  # the whole fact tables aggregated, joined to its households
+    assert restricted == whole
+    assert len(whole) == Household.objects.filter(village__code__startswith=code).count()
+
+
+def test_result_table_keeps_its_constraints_after_a_large_run(registry):
+    # On PostgreSQL this run drops the result table's indexes and constraints and re-creates
+    # them (the table is empty before it); they must all be back afterwards.
+    run = assessment_run(division_code=COUNTY, year=YEAR)
+    result = AssessmentResult.objects.filter(run=run).first()
+    assert result is not None
+    duplicate = AssessmentResult(
+        run=run,
+        household=result.household,
+        year=YEAR,
+        rule_set=result.rule_set,
+        rule_set_version=result.rule_set_version,
+        meets_standard=True,
+        income_above_line=True,
+        poverty_line=result.poverty_line,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        duplicate.save()
+    orphan = AssessmentResult(
+        run=run,
+        household_id=10**12,
+        year=YEAR,
+        rule_set="other",
+        rule_set_version="1",
+        meets_standard=True,
+        income_above_line=True,
+        poverty_line=result.poverty_line,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        orphan.save()
+        connection.check_constraints()  # the foreign keys are deferred to the commit
 
 
 def test_a_fact_changed_in_the_registry_changes_the_next_run(registry):

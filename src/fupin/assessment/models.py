@@ -30,14 +30,21 @@ class AssessmentRun(models.Model):
 class AssessmentResult(models.Model):
     """The latest result of one household for one year under one rule set."""
 
+    # Neither foreign key has an index of its own: the run's is ``assessment_result_run``
+    # below and the household's is the leading column of the unique constraint (ADR 5).
     run = models.ForeignKey(
-        AssessmentRun, verbose_name="评估批次", on_delete=models.CASCADE, related_name="results"
+        AssessmentRun,
+        verbose_name="评估批次",
+        on_delete=models.CASCADE,
+        related_name="results",
+        db_index=False,
     )
     household = models.ForeignKey(
         "registry.Household",
         verbose_name="户",
         on_delete=models.CASCADE,
         related_name="assessments",
+        db_index=False,
     )
     year = models.PositiveSmallIntegerField("年度")
     rule_set = models.CharField("规则集", max_length=40)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from fupin.assessment import adapters
 from fupin.assessment.models import AssessmentResult, AssessmentRun
+from fupin.common.deferred_indexes import indexes_deferred, should_defer
 from fupin.common.errors import FupinError
 from fupin.divisions.models import Division
 from fupin.divisions.selectors import subtree_q
@@ -73,7 +74,9 @@ def _result_select(rule_set: RuleSet, ctx: Context, run_id: int, inputs: Any) ->
         income_above_line=ev.ok_INCOME_ABOVE_LINE,
         per_capita_net_income=ev.per_capita_net_income,
         poverty_line=ev.poverty_line,
-        failed_codes=ev.failed_codes,
+        # Empty exactly when every rule passes; skipping the string building for the
+        # households that meet the standard (about half) saves ~10 % of the run.
+        failed_codes=ibis.ifelse(ev.meets_standard, ibis.literal(""), ev.failed_codes),
     )
 
 
@@ -88,11 +91,12 @@ def assessment_run(
 
     The rule set's expressions are compiled to the database's SQL and run as
     ``INSERT … SELECT``; the previous results of these households for the year and rule set
-    are replaced in the same transaction.
+    are replaced in the same transaction. On PostgreSQL, a run that writes at least half as
+    many rows as the result table holds drops the table's secondary indexes and constraints
+    first and re-creates (and validates) them after, in the same transaction (ADR 5).
     """
     if division_code is not None and not Division.objects.filter(code=division_code).exists():
         raise FupinError("DIVISION_UNKNOWN", f"未找到区划代码 {division_code}，请先加载区划")
-    root = division_code or ""
     rule_set = _rule_set(rule_set_key)
     year = year or default_year(division_code)
     ctx = _context(year, parameters)
@@ -107,20 +111,21 @@ def assessment_run(
             parameters=ctx.parameters.as_dict(year),
             engine=connection.vendor,
         )
-        select_sql = adapters.to_sql(
-            _result_select(rule_set, ctx, run.pk, adapters.registry_inputs(division_code))
-        )
+        scope = adapters.division_scope(division_code)
+        inputs = adapters.registry_inputs(division_code, restrict_facts=scope.restrict_facts)
+        select_sql = adapters.to_sql(_result_select(rule_set, ctx, run.pk, inputs))
         cols = ", ".join(qn(c) for c in RESULT_COLUMNS)
         with connection.cursor() as cursor:
-            # The range beside LIKE lets SQLite use the village index (its LIKE cannot).
-            cursor.execute(
-                f"DELETE FROM {qn(table)} WHERE {qn('year')} = %s AND {qn('rule_set')} = %s "
-                f"AND {qn('household_id')} IN (SELECT {qn('id')} FROM "
-                f"{qn(Household._meta.db_table)} WHERE {qn('village_id')} LIKE %s "
-                f"AND {qn('village_id')} BETWEEN %s AND %s)",
-                [year, rule_set.code, root + "%", root, root.ljust(12, "9")],
-            )
+            _delete_previous(cursor, table, year, rule_set.code, division_code)
+        defer = should_defer({table: scope.households})
+        if defer:
+            # PostgreSQL cannot drop a foreign key while the tables it joins have deferred
+            # checks pending in this transaction (the run row just inserted, or rows the
+            # caller wrote): run those checks now, as Django's loaddata does.
+            connection.check_constraints()
+        with indexes_deferred([table], enabled=defer), connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {qn(table)} ({cols}) {select_sql}")
+        with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN {qn('meets_standard')} THEN 1 "
                 f"ELSE 0 END), 0) FROM {qn(table)} WHERE {qn('run_id')} = %s",
@@ -132,6 +137,29 @@ def assessment_run(
         run.finished_at = timezone.now()
         run.save(update_fields=["household_count", "meets_count", "finished_at"])
     return run
+
+
+def _delete_previous(
+    cursor: Any, table: str, year: int, rule_set: str, division_code: str | None
+) -> None:
+    """Delete the division's results for the year and rule set in one statement.
+
+    Both engines plan the ``IN`` as a set operation here: PostgreSQL as a hash semi-join,
+    SQLite as a list probed through the result table's unique index.
+    """
+    qn = connection.ops.quote_name
+    sql = f"DELETE FROM {qn(table)} WHERE {qn('year')} = %s AND {qn('rule_set')} = %s"
+    params: list[Any] = [year, rule_set]
+    if division_code:
+        village = qn("village_id")
+        # The range beside LIKE lets SQLite use the village index (its LIKE cannot).
+        sql += (
+            f" AND {qn('household_id')} IN (SELECT {qn('id')} FROM "
+            f"{qn(Household._meta.db_table)} WHERE {village} LIKE %s "
+            f"AND {village} BETWEEN %s AND %s)"
+        )
+        params += list(adapters.village_range(division_code))
+    cursor.execute(sql, params)
 
 
 def _top_division() -> str:
