@@ -74,8 +74,8 @@ def demo_accounts_create(*, county_code: str) -> list[DemoAccount]:
     accounts = []
     for username, role, code in plan:
         user, _ = User.objects.get_or_create(username=username)
-        user.is_staff = True
-        user.is_superuser = role == Role.ADMINISTRATOR
+        # The Django admin (reference data) is for administrators only.
+        user.is_staff = user.is_superuser = role == Role.ADMINISTRATOR
         user.set_password(DEMO_PASSWORD)
         user.save()
         user.groups.set([viewers])
