@@ -237,8 +237,10 @@ def test_monitoring_category_must_fit_the_household(category, status, income, co
 
 def test_monitoring_threshold_2021_is_6000_and_provinces_override_later_years():
     assert DEFAULT_PARAMETERS.monitoring_threshold(2021, "513431").amount == Decimal("6000")
-    later = DEFAULT_PARAMETERS.monitoring_threshold(2022, "513431")
-    assert later.verification == "unverified"
+    # After 2021 each province sets its own; without one the threshold is refused, not guessed.
+    with pytest.raises(ParameterError) as missing:
+        DEFAULT_PARAMETERS.monitoring_threshold(2022, "513431")
+    assert missing.value.code == "PARAM_MONITORING_THRESHOLD_MISSING"
     sichuan = DEFAULT_PARAMETERS.with_monitoring_thresholds(
         [MonitoringThreshold(2022, Decimal("6600"), "51", source="四川省文件")]
     )

@@ -104,11 +104,8 @@ MONITORING_THRESHOLDS: tuple[MonitoringThreshold, ...] = (
     MonitoringThreshold(2022, Decimal("7260"), "21", V, "domain.md §9 [S62] 辽宁"),
     MonitoringThreshold(2023, Decimal("7600"), "42", V, "domain.md §9 [S62c] 湖北"),
     MonitoringThreshold(2025, Decimal("8700"), "53", V, "domain.md §9 [S62f] 云南"),
-    # "National reference" figures seen nowhere official (domain.md §9): placeholders so that a
-    # province without its own figure still gets one; a province sets its own by override.
-    MonitoringThreshold(2022, Decimal("6300"), "", U, "domain.md §9 — 全国参考值，未核实"),
-    MonitoringThreshold(2023, Decimal("6900"), "", U, "domain.md §9 — 全国参考值，未核实"),
-    MonitoringThreshold(2024, Decimal("7100"), "", U, "domain.md §9 — 全国参考值，未核实"),
+    # No national figure after 2021: each province sets its own (domain.md §9). A province
+    # without one is refused with PARAM_MISSING until it is given by a parameters file.
 )
 
 
