@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -41,6 +42,16 @@ def _fresh_sqlite() -> Path | None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     return db
+
+
+def _demo_users() -> list[Any]:
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model()
+        .objects.filter(username__in=("village", "township", "county"))
+        .select_related("profile")
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,6 +120,24 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"    {summary.households:,} 户中达到脱贫标准 {summary.meets_standard:,} 户")
         _evaluation_demo(args)
         accounts = demo_accounts_create(county_code=args.county)
+    except FupinError as exc:
+        return fail(exc.code, exc.message)
+    try:
+        with console.status("    识别与退出演示案件（各程序各环节）…"):
+            from fupin.workflows.demo import demo_cases_create
+
+            by_name = {u.username: u for u in _demo_users()}
+            cases = demo_cases_create(
+                county=args.county,
+                year=args.year,
+                village_user=by_name["village"],
+                township=by_name["township"],
+                county_user=by_name["county"],
+            )
+        console.print(
+            f"    {cases.township} 乡镇：识别与退出案件 {sum(cases.counts.values()):,} 件，"
+            f"{len(cases.counts)} 个环节"
+        )
     except FupinError as exc:
         return fail(exc.code, exc.message)
     console.print("5/5 演示账户（密码相同）：")
