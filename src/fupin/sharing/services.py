@@ -446,7 +446,11 @@ def flag_resolve(*, flag: Flag, outcome: str, note: str, by: AbstractBaseUser) -
     note = note.strip()
     if outcome == Flag.Status.DISMISSED and not note:
         raise FupinError("SHARING_NOTE_REQUIRED", "排除提示须写明核实情况")
-    locked = Flag.objects.select_for_update().select_related("household", "member").get(pk=flag.pk)
+    locked = (
+        Flag.objects.select_for_update(of=("self",))
+        .select_related("household", "member")
+        .get(pk=flag.pk)
+    )
     if locked.status != Flag.Status.OPEN:
         raise FupinError("SHARING_FLAG_RESOLVED", "该提示已核实，不能重复处理")
     applied: dict[str, Any] = {}
