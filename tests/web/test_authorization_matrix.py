@@ -105,6 +105,13 @@ RULES: dict[str, Rule] = {
     "api-v1:household_results": Rule(Action.VIEW_REGISTRY),
     "api-v1:run_list": Rule(Action.VIEW_REGISTRY),
     "api-v1:run_get": Rule(Action.VIEW_REGISTRY),
+    # Exit evaluation: the pages read, the evaluator's actions need EVALUATE.
+    "web:evaluation_home": Rule(Action.VIEW_REGISTRY),
+    "web:evaluation_county": Rule(Action.VIEW_REGISTRY),
+    "web:evaluation_villages_run": Rule(Action.EVALUATE, "POST"),
+    "web:evaluation_county_start": Rule(Action.EVALUATE, "POST"),
+    "web:evaluation_county_decide": Rule(Action.EVALUATE, "POST"),
+    "web:evaluation_sample_verify": Rule(Action.EVALUATE, "POST"),
     # The Django admin's own sign-in page.
     "admin:login": Rule("public"),
 }
@@ -330,6 +337,27 @@ def _code(name: str, place: Place) -> tuple[str, bool]:
     return place.household, True
 
 
+def _evaluation_at(place: Place) -> int:
+    """A county evaluation filed under the place's village (so its position is the place's)."""
+    from fupin.evaluation.models import CountyEvaluation
+
+    evaluation, _ = CountyEvaluation.objects.get_or_create(
+        county_id=place.village, year=2016, seed=0
+    )
+    return evaluation.pk
+
+
+def _sample_at(place: Place) -> int:
+    from fupin.evaluation.models import EvaluationSample
+
+    sample, _ = EvaluationSample.objects.get_or_create(
+        evaluation_id=_evaluation_at(place),
+        household=Household.objects.get(code=place.household),
+        defaults={"stratum": "poor", "village_id": place.village},
+    )
+    return sample.pk
+
+
 FILLERS: dict[str, Filler] = {
     "code": _code,
     "household": lambda name, place: (place.household, True),
@@ -337,6 +365,8 @@ FILLERS: dict[str, Filler] = {
     "job_id": lambda name, place: (str(place.job_id), True),
     "year": lambda name, place: ("2016", False),
     "app_label": lambda name, place: ("registry", False),
+    "evaluation_id": lambda name, place: (str(_evaluation_at(place)), True),
+    "sample_id": lambda name, place: (str(_sample_at(place)), True),
 }
 
 
