@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
                 county_user=by_name["county"],
             )
         console.print(
-            f"    {cases.township} 乡镇：识别与退出案件 {sum(cases.counts.values()):,} 件，"
+            f"    识别与退出案件 {sum(cases.counts.values()):,} 件，"
             f"{len(cases.counts)} 个环节"
         )
     except FupinError as exc:

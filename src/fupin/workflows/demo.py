@@ -19,12 +19,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
-from django.db.models import Q
+from django.db.models import Case as DbCase
+from django.db.models import Q, QuerySet, Value, When
 from django.utils import timezone
 
 from fupin.accounts.models import Profile, Role
 from fupin.common.errors import FupinError
-from fupin.divisions.models import Division
 from fupin.divisions.selectors import subtree_q
 from fupin.policy import workflows as wf
 from fupin.registry.models import Household
@@ -46,15 +46,13 @@ class DemoCases:
     objection_case: int | None = None
 
 
-def _helper(village: str) -> User:
-    """A village cadre account without a password for a village other than the demo one."""
-    user, created = get_user_model().objects.get_or_create(username=f"demo-cun-{village}")
+def _helper(username: str, role: Role, division: str) -> User:
+    """A cadre account without a password, for a division other than the demo accounts'."""
+    user, created = get_user_model().objects.get_or_create(username=username)
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
-    Profile.objects.update_or_create(
-        user=user, defaults={"role": Role.VILLAGE_CADRE, "division_id": village}
-    )
+    Profile.objects.update_or_create(user=user, defaults={"role": role, "division_id": division})
     return user
 
 
@@ -87,54 +85,49 @@ def _data(step: wf.StepDef, today: str) -> dict[str, Any]:
 class _Runner:
     def __init__(self, *, county: str, village_user: User, township: User, county_user: User):
         self.county = county
-        self.township_user = township
         self.county_user = county_user
         self.township = str(township.profile.division_id)  # type: ignore[attr-defined]
-        self.villages = list(
-            Division.objects.filter(subtree_q(self.township), level=5)
-            .order_by("code")
-            .values_list("code", flat=True)
-        )
-        demo_village = str(village_user.profile.division_id)  # type: ignore[attr-defined]
-        self.cadres = {v: _helper(v) for v in self.villages if v != demo_village}
-        self.cadres[demo_village] = village_user
+        self.village = str(village_user.profile.division_id)  # type: ignore[attr-defined]
+        self.users: dict[str, User] = {self.village: village_user, self.township: township}
         self.today = timezone.localdate().isoformat()
 
-    def actor(self, step: wf.StepDef) -> User | None:
-        if wf.COUNTY in step.roles and wf.VILLAGE not in step.roles:
-            return self.county_user
-        if wf.TOWNSHIP in step.roles:
-            return self.township_user
-        return None  # a village step: each village's cadre
+    def cadre(self, division: str) -> User:
+        """The demo account of this village or township, or a helper account for it."""
+        if division not in self.users:
+            if len(division) == 12:
+                self.users[division] = _helper(f"demo-cun-{division}", Role.VILLAGE_CADRE, division)
+            else:
+                self.users[division] = _helper(
+                    f"demo-xiang-{division}", Role.TOWNSHIP_REVIEWER, division
+                )
+        return self.users[division]
 
     def advance(self, proc: wf.ProcedureDef, step: wf.StepDef, ids: list[int]) -> int:
-        """Take ``step`` for the cases of these households, set-based, by the right actor."""
+        """Take ``step`` for the cases of these households, set-based, by the right actors:
+        one statement per village for a village step, per township for a township step, one
+        for the county."""
         if not ids:
             return 0
         if step.from_state in proc.notice_states():
             _elapse(proc.procedure.value, step.from_state, ids)
         data = _data(step, self.today)
-        actor = self.actor(step)
-        if actor is not None:
-            return workflow_bulk_advance(
-                division_code=self.township,
-                procedure=proc.procedure.value,
-                step=step.code,
-                by=actor,
-                household_ids=ids,
-                data=data,
-            )
-        moved = 0
-        by_village: dict[str, list[int]] = defaultdict(list)
+        if wf.COUNTY in step.roles and wf.VILLAGE not in step.roles:
+            length = 6
+        elif wf.TOWNSHIP in step.roles:
+            length = 9
+        else:
+            length = 12
+        groups: dict[str, list[int]] = defaultdict(list)
         for pk, village in Household.objects.filter(pk__in=ids).values_list("pk", "village_id"):
-            by_village[village].append(pk)
-        for village, vids in by_village.items():
+            groups[village[:length]].append(pk)
+        moved = 0
+        for division, gids in sorted(groups.items()):
             moved += workflow_bulk_advance(
-                division_code=village,
+                division_code=division,
                 procedure=proc.procedure.value,
                 step=step.code,
-                by=self.cadres[village],
-                household_ids=vids,
+                by=self.county_user if length == 6 else self.cadre(division),
+                household_ids=gids,
                 data=data,
             )
         return moved
@@ -149,57 +142,54 @@ class _Runner:
         return case_open(
             household=household,
             procedure=procedure,
-            by=self.cadres[household.village_id],
+            by=self.cadre(household.village_id),
             data=data,
             year=int(data.pop("year")),
         )
+
+    def pick(self, qs: QuerySet[Household], n: int) -> list[Household]:
+        """``n`` households of ``qs`` without a case, the demo village and township first."""
+        ordered = qs.exclude(cases__isnull=False).annotate(
+            demo_first=DbCase(
+                When(village__code=self.village, then=Value(0)),
+                When(village__code__startswith=self.township, then=Value(1)),
+                default=Value(2),
+            )
+        )
+        return list(ordered.order_by("demo_first", "village_id", "code")[:n])
 
 
 def demo_cases_create(
     *, county: str, year: int, village_user: User, township: User, county_user: User
 ) -> DemoCases:
-    """Put households of the demo township at every stage of every procedure."""
+    """Put households at every stage of every procedure — of the demo village and township
+    first, of the rest of the county when they have too few — and propose every other
+    household of the county that meets the standard for exit."""
     run = _Runner(
         county=county, village_user=village_user, township=township, county_user=county_user
     )
-    in_township = Household.objects.filter(subtree_q(run.township, field="village__code"))
+    in_county = Household.objects.filter(subtree_q(county, field="village__code"))
     ready = Q(assessments__year=year, assessments__meets_standard=True)
     result = DemoCases(township=run.township)
-    if Case.objects.filter(division_code__in=run.villages).exists():  # --keep: built before
-        return _counted(result, run.villages)
+    if Case.objects.filter(subtree_q(county, field="division_code")).exists():  # --keep
+        return _counted(result, county)
 
-    # Exit: every household of the township that meets the standard is proposed, village by
-    # village, then the groups move on one step fewer each.
-    for village, cadre in run.cadres.items():
-        exit_proposals_create(division_code=village, year=year, by=cadre)
-    exit_ids = list(
-        Case.objects.filter(procedure="exit", division_code__in=run.villages)
-        .order_by("division_code", "household__code")
-        .values_list("household_id", flat=True)
-    )
-    exit_groups = _groups(exit_ids, len(wf.EXIT.steps))
+    # Exit: two households per stage, the last ones exited (销号).
+    exits = run.pick(in_county.filter(ready, status__in=wf.EXIT.open_statuses), 12)
+    for h in exits:
+        run.open_one(h, "exit", {"year": year, "note": f"{year} 年评估达到脱贫标准"})
+    exit_groups = _groups([h.pk for h in exits], len(wf.EXIT.steps))
     run.staircase(wf.EXIT, exit_groups)
 
-    # Identification of households that do not meet the standard (8 stages).
-    not_ready = list(
-        in_township.filter(status="poor")
-        .exclude(ready)
-        .exclude(cases__isnull=False)
-        .order_by("village_id", "code")
-        .values_list("pk", flat=True)[: 3 * len(wf.IDENTIFICATION.steps)]
+    # Identification (两公示一公告) of households that do not meet the standard: 8 stages.
+    idents = run.pick(
+        in_county.filter(status="poor").exclude(ready), 2 * len(wf.IDENTIFICATION.steps)
     )
-    households = {h.pk: h for h in Household.objects.filter(pk__in=not_ready)}
-    id_groups = _groups(not_ready, len(wf.IDENTIFICATION.steps))
-    for pk in not_ready:
-        run.open_one(households[pk], "identification", {"consent": True, "year": year})
-    run.staircase(wf.IDENTIFICATION, id_groups)
+    for h in idents:
+        run.open_one(h, "identification", {"consent": True, "year": year, "note": "农户申请"})
+    run.staircase(wf.IDENTIFICATION, _groups([h.pk for h in idents], len(wf.IDENTIFICATION.steps)))
 
     # Natural decrease and corrections: a death, a move, a 清退 (wrong registration).
-    spare = list(
-        in_township.filter(status="poor")
-        .exclude(cases__isnull=False)
-        .order_by("village_id", "code")[:8]
-    )
     plan = [
         ("death", 2, "户主及家庭成员均已死亡（死亡证明）"),
         ("moved_away", 1, "全户迁往外县（户口迁移证明）"),
@@ -207,75 +197,59 @@ def demo_cases_create(
         ("death", 0, "户主已死亡，待乡镇审核"),
     ]
     decrease_groups: list[list[int]] = [[], [], []]
-    for household, (reason, stage, note) in zip(spare[: len(plan)], plan, strict=False):
+    for h, (reason, stage, note) in zip(
+        run.pick(in_county.filter(status="poor"), len(plan)), plan, strict=False
+    ):
         data = {
             "reason": reason,
             "note": note,
             "year": year,
             "attachment": ContentFile(b"demo", name="proof.txt"),
         }
-        run.open_one(household, "decrease", data)
-        decrease_groups[stage].append(household.pk)
+        run.open_one(h, "decrease", data)
+        decrease_groups[stage].append(h.pk)
     run.staircase(wf.DECREASE, decrease_groups)
 
-    # Return to poverty of households that exited (one returned, one under notice, one
-    # proposed).
-    exited = list(
-        in_township.filter(status="exited_with_policy")
-        .exclude(cases__isnull=False)
-        .order_by("village_id", "code")
-        .values_list("pk", flat=True)[:3]
-    )
-    for household in Household.objects.filter(pk__in=exited):
+    # Return to poverty of exited households: one returned, one under notice, one proposed.
+    returns = [h.pk for h in run.pick(in_county.filter(status="exited_with_policy"), 3)]
+    for h in Household.objects.filter(pk__in=returns):
         run.open_one(
-            household, "return", {"note": "因病返贫：家中主要劳动力重病，医疗支出大", "year": year}
+            h, "return", {"note": "因病返贫：家中主要劳动力重病，医疗支出大", "year": year}
         )
-    run.staircase(wf.RETURN, [exited[2:3], [], exited[1:2], [], exited[:1]])
+    run.staircase(wf.RETURN, [returns[2:3], [], returns[1:2], [], returns[:1]])
 
-    # Monitoring (防止返贫监测): sudden hardship of poor households, unstable exited ones.
-    candidates = list(
-        in_township.filter(status__in=("poor", "exited_with_policy"))
-        .exclude(cases__procedure="monitoring")
-        .exclude(cases__procedure="decrease")
-        .exclude(cases__procedure="return")
-        .order_by("village_id", "code")[: 2 * len(wf.MONITORING.steps)]
-    )
+    # Monitoring (防止返贫监测): unstable exited households, sudden hardship of others.
     opened = []
-    for household in candidates:
+    for h in run.pick(in_county.filter(status__in=("poor", "exited_with_policy")), 12):
         # Monitoring began after 2020: its income range is set from 2021 on (domain.md §9).
         data = {"category": "sudden", "note": "突发严重困难：房屋受灾", "year": MONITORING_YEAR}
-        if household.status == "exited_with_policy":
+        if h.status == "exited_with_policy":
             data["category"] = "unstable"
         try:
-            run.open_one(household, "monitoring", data)
+            run.open_one(h, "monitoring", dict(data))
         except FupinError:
-            data.update(category="sudden", year=MONITORING_YEAR)
-            run.open_one(household, "monitoring", data)
-        opened.append(household.pk)
+            run.open_one(h, "monitoring", dict(data, category="sudden"))
+        opened.append(h.pk)
     run.staircase(wf.MONITORING, _groups(opened, len(wf.MONITORING.steps)))
 
-    # The county's yearly adjustment elsewhere: every other household of the county that
-    # meets the standard is proposed for exit by the county office, in two statements.
+    # The county's yearly adjustment: every other household of the county that meets the
+    # standard is proposed for exit by the county office, in two statements.
     exit_proposals_create(division_code=county, year=year, by=county_user)
 
     # A few cases overdue, and one public objection to an exit notice.
     stale = Case.objects.filter(
-        procedure__in=("exit", "identification"),
-        state__in=("proposed", "applied"),
-        division_code__in=run.villages,
+        procedure__in=("exit", "identification"), state__in=("proposed", "applied")
     ).order_by("pk")[:4]
     Case.objects.filter(pk__in=[c.pk for c in stale]).update(
         deadline=timezone.now() - timedelta(days=5)
     )
     result.objection_case = _public_objection(exit_groups[3])
+    return _counted(result, county)
 
-    return _counted(result, run.villages)
 
-
-def _counted(result: DemoCases, villages: list[str]) -> DemoCases:
-    for procedure, state in Case.objects.filter(division_code__in=villages).values_list(
-        "procedure", "state"
-    ):
+def _counted(result: DemoCases, county: str) -> DemoCases:
+    cases = Case.objects.filter(subtree_q(county, field="division_code"))
+    for procedure, state in cases.values_list("procedure", "state"):
         result.counts[(procedure, state)] += 1
     return result
 
