@@ -234,8 +234,10 @@ def test_decision_explains_its_veto(county: str) -> None:
     assert "任何一项指标不符合条件的，不予退出" in d["explanation"]
     assert "脱贫人口错退率" in d["explanation"]
     assert d["simulated"] is False
+    sample = ev.samples.first()
+    assert sample is not None
     with pytest.raises(FupinError) as exc:
-        services.sample_verify(sample=ev.samples.first(), should_be_poor=False, satisfied=True)
+        services.sample_verify(sample=sample, should_be_poor=False, satisfied=True)
     assert exc.value.code == "EVALUATION_DECIDED"
 
 
@@ -243,10 +245,12 @@ def test_simulation_follows_the_registry_assessment_and_is_reproducible(county: 
     ev = services.county_evaluation_start(county=county, year=YEAR, seed=8, sample_size=200)
     assert services.county_evaluation_simulate(evaluation=ev) == 200
     for s in ev.samples.filter(stratum=Stratum.EXITED).select_related("household"):
+        assert s.household is not None
         meets = s.household.assessments.get(year=YEAR).meets_standard
         assert s.should_be_poor is (not meets)
         assert s.simulated
     for s in ev.samples.filter(stratum=Stratum.NON_REGISTERED).select_related("frame_household"):
+        assert s.frame_household is not None
         assert s.should_be_poor is s.frame_household.planted_poor
     again = services.county_evaluation_start(county=county, year=YEAR, seed=8, sample_size=200)
     services.county_evaluation_simulate(evaluation=again)

@@ -33,7 +33,7 @@ def test_village_table_shows_each_village_with_incidence_and_reason(
     evaluated: CountyEvaluation, make_user: MakeUser, signed_in: SignIn
 ) -> None:
     client = signed_in(make_user("county", Role.COUNTY_OFFICE, COUNTY))
-    page = client.get("/evaluation/", {"county": COUNTY, "year": YEAR}).content.decode()
+    page = client.get("/evaluation/", {"county": COUNTY, "year": str(YEAR)}).content.decode()
     assert 'data-testid="villages"' in page
     assert "贫困发生率" in page and "未达标：贫困发生率" in page
     assert "西部地区：贫困发生率须低于 3%" in page
@@ -44,8 +44,9 @@ def test_a_village_cadre_sees_only_their_village_and_no_county_evaluation(
     evaluated: CountyEvaluation, make_user: MakeUser, signed_in: SignIn
 ) -> None:
     village = evaluated.samples.values_list("village_id", flat=True).first()
+    assert village is not None
     client = signed_in(make_user("cadre", Role.VILLAGE_CADRE, village))
-    page = client.get("/evaluation/", {"year": YEAR}).content.decode()
+    page = client.get("/evaluation/", {"year": str(YEAR)}).content.decode()
     assert page.count("<tr>") - 1 <= 2  # header + at most their own village
     assert village in page
     assert f"/evaluation/county/{evaluated.pk}/" not in page
@@ -103,7 +104,7 @@ def test_decided_county_page_explains_the_decision_and_its_veto(
         assert label in page
     assert evaluated.decision["explanation"] in page
     if evaluated.decision["veto"]:
-        assert "一票否决" in page and 'indicator veto' in page
+        assert "一票否决" in page and "indicator veto" in page
     assert "模拟数据" in page
 
 

@@ -3,7 +3,8 @@
 The registry holds registered households only; the county evaluation also samples households
 that were never registered (to find the missed poor, 漏评). Those come from a *frame*: the list
 of the county's other rural households, imported by the evaluator from a file or, for the demo
-and tests, generated (``FrameHousehold.Source``). ADR: docs/decisions/0007-evaluation-frame.md.
+and tests, generated with a seed (``FrameHousehold.Source``): households per village in
+proportion to its registered ones, a planted share of them poor but never registered.
 """
 
 from __future__ import annotations
