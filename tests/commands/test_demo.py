@@ -102,3 +102,25 @@ def test_generate_import_assess_file_pipeline(demo_home, tmp_path):
     done = fupin(demo_home, "assess", "--file", str(out), "--year", "2016", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["households"] > 50
+
+
+def test_demo_matches_department_files_and_confirms_facts_with_their_source(demo_home):
+    import sqlite3
+
+    db = sqlite3.connect(demo_home / "fupin.sqlite3")
+    flags = dict(db.execute("SELECT status, COUNT(*) FROM sharing_flag GROUP BY status"))
+    assert flags.get("open", 0) > 0
+    # The demo village confirmed fact updates: they are stored with the department as source.
+    department_facts = (
+        db.execute(
+            "SELECT COUNT(*) FROM registry_member WHERE field_sources LIKE '%department%'"
+        ).fetchone()[0]
+        + db.execute(
+            "SELECT COUNT(*) FROM registry_livingconditions WHERE source = 'department'"
+            " OR field_sources LIKE '%department%'"
+        ).fetchone()[0]
+    )
+    assert flags.get("confirmed", 0) == 0 or department_facts > 0
+    manifest = json.loads((demo_home / "demo-departments" / "manifest.json").read_text())
+    runs = db.execute("SELECT COUNT(*) FROM sharing_matchrun").fetchone()[0]
+    assert runs == len(manifest["files"]) > 0

@@ -54,6 +54,16 @@ def _demo_users() -> list[Any]:
     )
 
 
+def _demo_users_by_name() -> dict[str, Any]:
+    return {u.username: u for u in _demo_users()}
+
+
+def _departments_dir() -> Path:
+    from fupin.config.settings import fupin_home
+
+    return fupin_home() / "demo-departments"
+
+
 def run(args: argparse.Namespace) -> int:
     from fupin.commands.base import console, fail, progress, setup_django
 
@@ -112,6 +122,12 @@ def run(args: argparse.Namespace) -> int:
                     first = result.errors[0]
                     return fail(first.code, f"演示数据导入失败：第 {first.row} 行 {first.message}")
                 console.print(f"    {result.households:,} 户，{result.members:,} 人")
+                with console.status("    生成各部门比对数据（含预置案例）…"):
+                    from fupin.synth.departments import generate_departments
+
+                    generate_departments(
+                        registry=path, out=_departments_dir(), seed=args.seed, year=args.year
+                    )
         with console.status("4/5 批量评估（两不愁三保障及收入）…"):
             run_ = assessment_run(division_code=args.county, year=args.year)
         with console.status("    统计汇总…"):
@@ -126,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         with console.status("    识别与退出演示案件（各程序各环节）…"):
             from fupin.workflows.demo import demo_cases_create
 
-            by_name = {u.username: u for u in _demo_users()}
+            by_name = _demo_users_by_name()
             cases = demo_cases_create(
                 county=args.county,
                 year=args.year,
@@ -135,9 +151,12 @@ def run(args: argparse.Namespace) -> int:
                 county_user=by_name["county"],
             )
         console.print(
-            f"    识别与退出案件 {sum(cases.counts.values()):,} 件，"
-            f"{len(cases.counts)} 个环节"
+            f"    识别与退出案件 {sum(cases.counts.values()):,} 件，{len(cases.counts)} 个环节"
         )
+    except FupinError as exc:
+        return fail(exc.code, exc.message)
+    try:
+        _sharing_demo(args, village_user=_demo_users_by_name()["village"])
     except FupinError as exc:
         return fail(exc.code, exc.message)
     console.print("5/5 演示账户（密码相同）：")
@@ -165,3 +184,39 @@ def _evaluation_demo(args: argparse.Namespace) -> None:
         ev.county_evaluation_simulate(evaluation=evaluation)
         evaluation = ev.county_evaluation_decide(evaluation=evaluation)
     console.print(f"    贫困村退出评估 {villages} 个村；县级评估：{evaluation.decision['label']}")
+
+
+def _sharing_demo(args: argparse.Namespace, *, village_user: Any) -> None:
+    """Department data step: load and match the generated department files, report the
+    precision and recall of each flag type against the planted cases, and let the demo
+    village confirm its fact updates so that facts with a department source appear."""
+    from fupin.commands.base import console
+    from fupin.policy.feeds import FlagType
+    from fupin.reports.services import rollups_refresh
+    from fupin.sharing.models import Flag
+    from fupin.sharing.services import flag_resolve
+    from fupin.sharing.synthetic import evaluate_directory
+
+    from fupin.sharing.models import Dataset
+
+    directory = _departments_dir()
+    if Dataset.objects.exists() or not (directory / "manifest.json").exists():
+        console.print("    部门数据已比对过或未生成（--keep），跳过比对")
+        return
+    with console.status("    部门数据比对（按身份号码，姓名+出生日期兜底）…"):
+        _scores, total = evaluate_directory(directory)
+        updates = [t.value for t in FlagType if t.value.startswith("UPDATE_")]
+        village = str(village_user.profile.division_id)
+        confirmed = 0
+        for flag in Flag.objects.filter(
+            village_code=village, flag_type__in=updates, status=Flag.Status.OPEN
+        ).order_by("pk")[:3]:
+            flag_resolve(
+                flag=flag, outcome="confirmed", note="入户核实属实（演示）", by=village_user
+            )
+            confirmed += 1
+        rollups_refresh(division_code=args.county)
+    console.print(
+        f"    部门比对提示 {Flag.objects.count():,} 条：精确率 {total.precision:.1%}，"
+        f"召回率 {total.recall:.1%}；演示村已确认 {confirmed} 条部门信息"
+    )
