@@ -193,11 +193,9 @@ def _sharing_demo(args: argparse.Namespace, *, village_user: Any) -> None:
     from fupin.commands.base import console
     from fupin.policy.feeds import FlagType
     from fupin.reports.services import rollups_refresh
-    from fupin.sharing.models import Flag
+    from fupin.sharing.models import Dataset, Flag
     from fupin.sharing.services import flag_resolve
     from fupin.sharing.synthetic import evaluate_directory
-
-    from fupin.sharing.models import Dataset
 
     directory = _departments_dir()
     if Dataset.objects.exists() or not (directory / "manifest.json").exists():
