@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from django.core.files.base import ContentFile
 from django.db import models
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from fupin.accounts.models import Profile, Role
 from fupin.accounts.permissions import RIGHTS, Action
@@ -36,9 +38,12 @@ from fupin.assessment.models import AssessmentRun
 from fupin.assessment.services import assessment_run
 from fupin.divisions.services import divisions_load
 from fupin.jobs.models import ImportJob
+from fupin.notices.models import Notice, NoticeEntry, NoticeObjection, NoticeStatus
+from fupin.notices.rights import NOTICE_ROLES
 from fupin.registry.imports.services import registry_import_table
 from fupin.registry.models import Household, HouseholdIncome, LivingConditions, Member
 from fupin.synth.generator import generate
+from fupin.workflows.models import Case, Objection
 from tests.registry.flatfiles import make_id
 
 # --- the rule table --------------------------------------------------------------------------
@@ -56,6 +61,8 @@ class Rule:
     #: The object is reachable by its owner only (an import job by its uploader), not by
     #: everyone in whose division it lies.
     owner_only: bool = False
+    #: Only these roles, among those holding ``need`` (None: every role holding it).
+    roles: frozenset[str] | None = None
 
 
 #: One row per URL name. Objects named by a URL (a household's code, a run's id …) must
@@ -87,8 +94,22 @@ RULES: dict[str, Rule] = {
     "notices:list": Rule("public"),
     "notices:detail": Rule("public"),
     "notices:pdf": Rule("public"),
-    "notices:objection_create": Rule("public"),
-    "notices:objection_received": Rule("public"),
+    # The notices' cadre pages: posting is for the cadres of the notice offices (village,
+    # township, county) and administrators; the rest reads. Writes with an empty form answer
+    # with a message on the page (allowed), outside the subtree 404.
+    "web:notice_new": Rule(Action.VIEW_REGISTRY, roles=NOTICE_ROLES),
+    "web:notice_manage": Rule(Action.VIEW_REGISTRY),
+    "web:notice_withdraw": Rule(Action.VIEW_REGISTRY, "POST"),
+    "web:objection_resolve": Rule(Action.VIEW_REGISTRY, "POST"),
+    # The procedures (识别与退出): reading needs the registry right and the subtree; who may
+    # take a step is the workflow services' decision, shown as a message (allowed here).
+    "web:workflow_home": Rule(Action.VIEW_REGISTRY),
+    "web:workflow_bulk": Rule(Action.VIEW_REGISTRY),
+    "web:case_detail": Rule(Action.VIEW_REGISTRY),
+    "web:case_act": Rule(Action.VIEW_REGISTRY, "POST"),
+    "web:case_objection_raise": Rule(Action.VIEW_REGISTRY, "POST"),
+    "web:case_objection_resolve": Rule(Action.VIEW_REGISTRY, "POST"),
+    "web:case_open": Rule(Action.VIEW_REGISTRY),
     # The JSON API: its docs and the division tree are public; data needs a right.
     "api-v1:openapi-json": Rule("public"),
     "api-v1:openapi-view": Rule("public"),
@@ -124,6 +145,9 @@ ALLOWED_UNCHECKED: dict[str, str] = {
     "admin:autocomplete": "needs app_label/model_name/field_name in the query string",
     "admin:view_on_site": "admin internal: content type and object ids",
     "api-v1:api-root": "django-ninja's root: the API has no index page (404 by design)",
+    "notices:objection_create": "a public POST form: an empty one answers 400 with its errors "
+    "(tests/notices and tests/browser/test_notices.py submit real ones)",
+    "notices:objection_received": "needs the signed receipt in its query string (404 without)",
 }
 #: Admin URL patterns carrying these parameters are admin internals (change/delete/history of
 #: any model, password of any user, the catch-all); the changelists and add pages are checked.
@@ -158,6 +182,10 @@ class Place:
     village: str
     run_id: int
     job_id: int  # an import job uploaded by someone working in the village
+    case_id: int  # an exit case of the household, under public notice
+    notice_id: int  # the village's notice of that case
+    objection_id: int  # a public objection to the notice (fupin.notices)
+    wf_objection_id: int  # the hold it put on the case (fupin.workflows)
 
 
 @dataclass
@@ -184,12 +212,66 @@ def _place(household: Household) -> Place:
     run = assessment_run(division_code=household.village_id)
     uploader = get_user_model().objects.create_user(username=f"uploader-{household.village_id}")
     Profile.objects.create(user=uploader, role=Role.VILLAGE_CADRE, division_id=household.village_id)
+    case, notice, objection, hold = _notice_with_case(household, uploader)
     return Place(
         household=household.code,
         village=household.village_id,
         run_id=run.pk,
         job_id=_job(uploader, household.village_id),
+        case_id=case,
+        notice_id=notice,
+        objection_id=objection,
+        wf_objection_id=hold,
     )
+
+
+def _notice_with_case(household: Household, by: User) -> tuple[int, int, int, int]:
+    """An exit case under public notice, its notice, a public objection and its hold."""
+    now = timezone.now()
+    case = Case.objects.create(
+        household=household,
+        procedure="exit",
+        state="noticed",
+        year=2016,
+        division_code=household.village_id,
+        opened_by=by,
+        opened_at=now,
+        moved_at=now,
+        notice_until=now + timedelta(days=7),
+    )
+    notice = Notice.objects.create(
+        kind="exit",
+        division_id=household.village_id,
+        title="矩阵公示",
+        status=NoticeStatus.POSTED,
+        period_days=7,
+        starts_at=now,
+        ends_at=now + timedelta(days=7),
+        posted_by=by,
+        posted_at=now,
+        case_ids=[case.pk],
+    )
+    entry = NoticeEntry.objects.create(
+        notice=notice,
+        position=1,
+        household_code=household.code,
+        head_name="测试",
+        member_count=1,
+        decision="拟退出",
+    )
+    objection = NoticeObjection.objects.create(
+        notice=notice, entry=entry, text="矩阵异议内容", address_digest="x", submitted_at=now
+    )
+    hold = Objection.objects.create(
+        case=case,
+        round=1,
+        state="noticed",
+        text=objection.text,
+        recorded_by=by,
+        raised_at=now,
+        notice_objection=objection,
+    )
+    return case.pk, notice.pk, objection.pk, hold.pk
 
 
 @pytest.fixture
@@ -364,6 +446,11 @@ FILLERS: dict[str, Filler] = {
     "run_id": lambda name, place: (str(place.run_id), True),
     "job_id": lambda name, place: (str(place.job_id), True),
     "year": lambda name, place: ("2016", False),
+    "case_id": lambda name, place: (str(place.case_id), True),
+    # Public notice pages name a notice but are open to all: no position to check there.
+    "notice_id": lambda name, place: (str(place.notice_id), not name.startswith("notices:")),
+    "objection_id": lambda name, place: (str(place.objection_id), True),
+    "wf_objection_id": lambda name, place: (str(place.wf_objection_id), True),
     "app_label": lambda name, place: ("registry", False),
     "evaluation_id": lambda name, place: (str(_evaluation_at(place)), True),
     "sample_id": lambda name, place: (str(_sample_at(place)), True),
@@ -440,6 +527,8 @@ def expected(persona: Persona, user: User | None, rule: Rule, obj: str | None) -
         granted = persona.staff
     else:
         granted = rule.need in RIGHTS.get(str(persona.role), frozenset())
+    if rule.roles is not None:
+        granted = granted and str(persona.role) in rule.roles
     return granted and (obj is None or in_scope(user, obj))
 
 
@@ -459,7 +548,8 @@ def _person(relation: str) -> dict[str, object]:
     """A new person with an ID number no one else in the registry has (born 1901)."""
     return {
         "name": "测试",
-        "id_number": make_id("1901-01-01", 900 + next(_serial)),
+        # Sequence codes stop at 999; each test's database starts empty, so wrap around.
+        "id_number": make_id("1901-01-01", 900 + next(_serial) % 100),
         "relation": relation,
         "ethnicity": "彝族",
     }
