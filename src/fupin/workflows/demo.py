@@ -86,8 +86,8 @@ class _Runner:
     def __init__(self, *, county: str, village_user: User, township: User, county_user: User):
         self.county = county
         self.county_user = county_user
-        self.township = str(township.profile.division_id)  # type: ignore[attr-defined]
-        self.village = str(village_user.profile.division_id)  # type: ignore[attr-defined]
+        self.township = str(township.profile.division_id)
+        self.village = str(village_user.profile.division_id)
         self.users: dict[str, User] = {self.village: village_user, self.township: township}
         self.today = timezone.localdate().isoformat()
 

@@ -68,7 +68,7 @@ def cases_waiting_for(user: User, qs: QuerySet[Case] | None = None) -> QuerySet[
     profile = getattr(user, "profile", None)
     division = str(getattr(profile, "division_id", "") or "")
     qs = cases_visible(user) if qs is None else qs
-    if role not in wf.ROLE_LEVEL or len(division) != wf.ROLE_LEVEL[role]:
+    if role is None or role not in wf.ROLE_LEVEL or len(division) != wf.ROLE_LEVEL[role]:
         return qs.none()
     now = timezone.now()
     approvals = [
