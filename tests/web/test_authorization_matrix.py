@@ -91,6 +91,12 @@ RULES: dict[str, Rule] = {
     # Public by design: language switching, public notices.
     "set_language": Rule("public"),
     "web:notice_list": Rule(Action.VIEW_REGISTRY),
+    # Department data: every signed-in persona here either views the registry in its scope or
+    # uploads datasets (department provider, administrator), so the home page opens for all.
+    "web:sharing_home": Rule("login"),
+    "web:sharing_tasks": Rule(Action.VIEW_REGISTRY),
+    "web:sharing_resolve": Rule(Action.EDIT_REGISTRY, "POST"),
+    "web:sharing_burden": Rule(Action.VIEW_REGISTRY),
     "notices:list": Rule("public"),
     "notices:detail": Rule("public"),
     "notices:pdf": Rule("public"),
@@ -148,6 +154,19 @@ ALLOWED_UNCHECKED: dict[str, str] = {
     "notices:objection_create": "a public POST form: an empty one answers 400 with its errors "
     "(tests/notices and tests/browser/test_notices.py submit real ones)",
     "notices:objection_received": "needs the signed receipt in its query string (404 without)",
+    # The DCI Social Registry API takes bearer tokens only (a session is refused with 401) and
+    # POSTed DCI envelopes: its roles, scoping and audit are checked in tests/dci.
+    **{
+        f"dci:{name}": "DCI API: token-only POST endpoints, checked in tests/dci"
+        for name in (
+            "sync-search",
+            "search",
+            "sync-txn-status",
+            "txn-status",
+            "subscribe",
+            "unsubscribe",
+        )
+    },
 }
 #: Admin URL patterns carrying these parameters are admin internals (change/delete/history of
 #: any model, password of any user, the catch-all); the changelists and add pages are checked.
@@ -429,6 +448,24 @@ def _evaluation_at(place: Place) -> int:
     return evaluation.pk
 
 
+def _flag_at(place: Place) -> int:
+    """An open department-data flag on the place's household (so its position is the place's)."""
+    from fupin.sharing.models import Flag, MatchRun
+
+    household = Household.objects.get(code=place.household)
+    flag = Flag.objects.filter(household=household).first()
+    if flag is None:
+        run = MatchRun.objects.create(dataset=None, note="matrix")
+        flag = Flag.objects.create(
+            run=run,
+            flag_type="UPDATE_INSURANCE",
+            household=household,
+            village_code=place.village,
+            match_method=Flag.Method.REGISTRY,
+        )
+    return flag.pk
+
+
 def _sample_at(place: Place) -> int:
     from fupin.evaluation.models import EvaluationSample
 
@@ -454,6 +491,7 @@ FILLERS: dict[str, Filler] = {
     "app_label": lambda name, place: ("registry", False),
     "evaluation_id": lambda name, place: (str(_evaluation_at(place)), True),
     "sample_id": lambda name, place: (str(_sample_at(place)), True),
+    "pk": lambda name, place: (str(_flag_at(place)), True),  # web:sharing_resolve
 }
 
 
