@@ -114,8 +114,12 @@ class ExitStandards:
     #: Village conditions that must all hold (beside the incidence) for a village to exit.
     village_conditions: tuple[str, ...] = tuple(c for c, _ in VILLAGE_CONDITIONS)
     village_conditions_verification: Verification = U
-    #: Minimum collective-economy income (yuan/year) counted as "有村集体经济收入".
+    #: Minimum collective-economy income (yuan/year) counted as "有村集体经济收入" (UNVERIFIED:
+    #: provinces set their own figure).
     collective_income_min: float = 0.0
+    #: A condition read from the households' own records (electricity, safe water) holds for
+    #: the village when at least this share of its recorded households has it (UNVERIFIED).
+    household_share_min: float = 0.95
     #: Confidence level of the intervals shown beside the indicators.
     confidence: float = 0.95
     extra: Mapping[str, Any] = field(default_factory=dict)
