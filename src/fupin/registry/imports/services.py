@@ -33,6 +33,7 @@ from fupin.registry.imports.upsert import (
 )
 from fupin.registry.imports.validate import Stage, parse_batch
 from fupin.registry.imports.writer import write_stage
+from fupin.reports.services import rollups_mark_dirty
 
 Progress = Callable[[str, int, int], None]
 Mode = Literal["insert", "upsert"]
@@ -165,6 +166,8 @@ def _run(
         try:
             with transaction.atomic():
                 now = timezone.now()
+                # The dashboards' rollups of these villages are recomputed on next read.
+                rollups_mark_dirty(village_codes=_touched_villages(stage, plan is not None))
                 if plan is not None:
                     upsert_apply(stage, plan, source=source, now=now)
                     new_households_only(stage)
@@ -221,3 +224,14 @@ def _mask(id_number: str | None) -> str:
     if not id_number:
         return ""
     return id_number[:6] + "********" + id_number[-4:]
+
+
+def _touched_villages(stage: Stage, upsert: bool) -> list[str]:
+    """The villages of the file's households and (upsert) those they were registered in."""
+    sql = "SELECT village_code FROM hh"
+    if upsert:
+        columns = {row[0] for row in stage.con.execute("DESCRIBE ex_hh").fetchall()}
+        column = next((c for c in ("village_id", "village") if c in columns), None)
+        if column:
+            sql += f" UNION SELECT CAST({column} AS VARCHAR) FROM ex_hh"
+    return [v for (v,) in stage.con.execute(sql).fetchall() if v]
