@@ -14,7 +14,12 @@ COMMAND_MODULES = (
     "importer",
     "assess",
     "explain",
+    "rollups",
     "token",
+    "sharing",
+    "evaluation",
+    "spark",  # adds `sharing match-spark`: after "sharing"
+    "workflow",
     "demo",
     "serve",
     "manage",

@@ -46,7 +46,12 @@ INSTALLED_APPS = [
     "fupin.registry",
     "fupin.assessment",
     "fupin.accounts",
+    "fupin.workflows",
     "fupin.reports",
+    "fupin.notices",
+    "fupin.sharing",
+    "fupin.dci",
+    "fupin.evaluation",
     "fupin.web",
     "fupin.jobs",
 ]
@@ -152,6 +157,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = fupin_home() / "static"
 FUPIN_HOME = fupin_home()  # uploads live in FUPIN_HOME/uploads (fupin.jobs)
+# Uploaded evidence (appraisal minutes, certificates): private, served only through views.
+MEDIA_ROOT = fupin_home() / "media"
 # Front-end packages installed from npm by the set-up (package.json), served as static files.
 NODE_MODULES = Path(os.environ.get("FUPIN_NODE_MODULES", BASE_DIR.parent.parent / "node_modules"))
 STATICFILES_DIRS = [

@@ -18,4 +18,9 @@ urlpatterns = [
     ),
     # Areas add one include line each below.
     path("", include("fupin.web.urls.imports")),
+    path("", include("fupin.web.urls.households")),
+    path("", include("fupin.web.urls.notices")),
+    path("", include("fupin.web.urls.sharing")),
+    path("", include("fupin.web.urls.evaluation")),
+    path("", include("fupin.web.urls.workflows")),
 ]
