@@ -587,9 +587,7 @@ def objection_raise(
     return objection
 
 
-def objection_resolve(
-    *, objection: Objection, outcome: str, note: str, by: User
-) -> Objection:
+def objection_resolve(*, objection: Objection, outcome: str, note: str, by: User) -> Objection:
     """Record the re-verification of an objection. Upheld: the case goes back to the state
     before its appraisal in a new round, and every step from there is taken again."""
     if outcome not in Objection.Outcome.values:
