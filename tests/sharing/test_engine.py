@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from fupin.policy import feeds as fd
 from fupin.policy.idnumber import id_key, make_ids
@@ -61,7 +63,7 @@ def flags(dept: pa.Table, reg: pa.Table | None = None) -> list[dict[str, object]
     out, _ = engine.match_arrow(
         dept, reg or registry(), fd.feed("vehicle"), fd.FeedContext(), county="513431"
     )
-    return sorted(out.to_pylist(), key=lambda r: int(r["row_no"]))  # type: ignore[arg-type]
+    return sorted(out.to_pylist(), key=lambda r: int(r["row_no"]))
 
 
 def test_row_with_a_registered_id_matches_by_id() -> None:
@@ -116,3 +118,50 @@ def test_motorcycle_of_a_registered_person_raises_no_flag() -> None:
         dept.column_names.index("vehicle_type"), "vehicle_type", pa.array(["motorcycle"])
     )
     assert flags(dept) == []
+
+
+# -- the national path: Parquet in, Parquet out ---------------------------------------------
+
+
+def match_files(tmp_path: Path, dept: pa.Table) -> pa.Table:
+    reg_file, dept_file, out = (tmp_path / n for n in ("reg.parquet", "dept.parquet", "out"))
+    pq.write_table(registry(), reg_file)
+    pq.write_table(dept, dept_file)
+    n = engine.match_parquet(
+        registry=reg_file,
+        department=dept_file,
+        feed=fd.feed("vehicle"),
+        out=out,
+        county="513431",
+        registry_is_snapshot=True,
+    )
+    flags = pq.read_table(out)
+    assert flags.num_rows == n
+    return flags
+
+
+def test_parquet_path_matches_by_id_and_by_name_and_birth(tmp_path: Path) -> None:
+    bad = IDS[2][:17] + ("0" if IDS[2][17] != "0" else "1")
+    dept = department([IDS[1], bad], ["乙", "丙"], [None, "1990-01-02"])
+    got = sorted(match_files(tmp_path, dept).to_pylist(), key=lambda r: int(r["row_no"]))
+    assert [(r["member_id"], r["match_method"]) for r in got] == [(2, "id"), (3, "name_birth")]
+    assert got == flags(dept)  # the same flags as the in-memory path
+
+
+def test_parquet_path_without_damaged_ids_skips_the_fallback(tmp_path: Path) -> None:
+    got = match_files(tmp_path, department([IDS[0], IDS[3]], ["甲", "丁"], [None, None]))
+    assert sorted(got["member_id"].to_pylist()) == [1, 4]
+
+
+def test_damaged_ids_are_seen_in_the_parquet_footer(tmp_path: Path) -> None:
+    bad = IDS[2][:17] + ("0" if IDS[2][17] != "0" else "1")
+    con = engine.duckdb_connection()
+    clean, damaged, bare = (tmp_path / n for n in ("clean.parquet", "bad.parquet", "bare.parquet"))
+    pq.write_table(department([IDS[0]] * 3, ["甲"] * 3, [None] * 3), clean, row_group_size=1)
+    mixed = department([IDS[0], IDS[1], bad], ["甲", "乙", "丙"], [None] * 3)
+    pq.write_table(mixed, damaged, row_group_size=1)
+    pq.write_table(department([IDS[0]], ["甲"], [None]), bare, write_statistics=False)
+    assert engine.has_damaged_ids(con, clean) is False
+    assert engine.has_damaged_ids(con, damaged) is True
+    # No statistics: the fallback runs (and finds nothing if there is nothing to find).
+    assert engine.has_damaged_ids(con, bare) is True

@@ -265,31 +265,43 @@ def _person_cols(reg: ir.Table) -> list[str]:
 def match_tables(
     dept: ir.Table, reg: ir.Table, *, fallback: bool = True
 ) -> tuple[ir.Table, ir.Table]:
-    """Return (matched rows with the registry facts and ``match_method``, unmatched rows)."""
-    reg_cols = _person_cols(reg)
-    r = reg.rename(reg_key="id_key")
-    by_id = (
-        dept.filter(dept.id_key != 0)
-        .join(r, dept.id_key == r.reg_key)
-        .select(*dept.columns, *reg_cols, match_method=ibis.literal("id"))
+    """Return (matched rows with the registry facts and ``match_method``, unmatched rows).
+
+    The registry and the department table are each read as they are (no renamed copy): a
+    table referenced twice through the same derived node becomes a common table expression,
+    which DuckDB materialises — at national size ten million registry rows held in memory.
+    Uniqueness is a window count over the few rows that share a candidate's pair.
+    """
+    reg_cols = [c for c in _person_cols(reg) if c != "reg_key"]
+    ided = dept.filter(dept.id_key != 0)
+    by_id = ided.join(reg, ided.id_key == reg.id_key).select(
+        *(ided[c] for c in dept.columns),
+        reg_key=reg.id_key,
+        **{c: reg[c] for c in reg_cols},
+        match_method=ibis.literal("id"),
     )
     matched = by_id
     if fallback:
         cand = dept.filter((dept.id_key == 0) & dept.name.notnull() & dept.birth_date.notnull())
-        once = cand.group_by(["name", "birth_date"]).agg(n=cand.count()).filter(lambda t: t.n == 1)
-        cand = cand.semi_join(once, ["name", "birth_date"])
-        # Only registry persons sharing a candidate's (name, birth date) are counted: a hash
-        # probe of the registry instead of a GROUP BY over all of it.
-        pairs = cand.select(reg_name=cand.name, reg_birth=cand.birth_date)
-        near = r.semi_join(pairs, ["reg_name", "reg_birth"])
-        keys = (
-            near.group_by(["reg_name", "reg_birth"]).agg(n=near.count()).filter(lambda t: t.n == 1)
+        # A (name, birth date) pair twice among the file's damaged rows matches nobody.
+        cand = cand.mutate(_n=ibis._.count().over(group_by=["name", "birth_date"])).filter(
+            ibis._._n == 1
         )
-        unique_reg = near.semi_join(keys, ["reg_name", "reg_birth"])
+        # Only registry persons sharing a candidate's pair are counted: a hash probe of the
+        # registry instead of a GROUP BY over all of it.
+        near = reg.semi_join(cand, [reg.reg_name == cand.name, reg.reg_birth == cand.birth_date])
+        unique_reg = near.mutate(_n=ibis._.count().over(group_by=["reg_name", "reg_birth"])).filter(
+            ibis._._n == 1
+        )
         fb = cand.join(
             unique_reg,
             [cand.name == unique_reg.reg_name, cand.birth_date == unique_reg.reg_birth],
-        ).select(*dept.columns, *reg_cols, match_method=ibis.literal("name_birth"))
+        ).select(
+            *(cand[c] for c in dept.columns),
+            reg_key=unique_reg.id_key,
+            **{c: unique_reg[c] for c in reg_cols},
+            match_method=ibis.literal("name_birth"),
+        )
         matched = by_id.union(fb, distinct=False)
     unmatched = dept.anti_join(matched.select("row_no"), "row_no")
     return matched, unmatched
@@ -432,24 +444,98 @@ def match_parquet(
     county: str,
     ctx: fd.FeedContext | None = None,
     threads: int | None = None,
+    memory_limit: str | None = None,
     registry_is_snapshot: bool = False,
 ) -> int:
     """Match a normalised department Parquet against a registry file; write flags to ``out``.
 
     ``registry`` is a flat registry file, or (``registry_is_snapshot``) a Parquet already in
     ``REGISTRY_SCHEMA``. Return the number of flags written.
+
+    One DuckDB query, Parquet to Parquet: both files are views over ``read_parquet`` (DuckDB
+    reads only the columns the flags and the rules use, pushes the rules' department-side
+    conditions into the scan and joins on the integer key), and the flags are written by
+    ``COPY`` without passing through Python. Whether the department file has damaged IDs at
+    all is read from its Parquet footer (the row groups' minimum ``id_key``), not by a scan.
+    ``threads`` and ``memory_limit`` (e.g. ``"4GB"``) default to DuckDB's own (all cores,
+    80 % of RAM; beyond it DuckDB spills to disk).
     """
-    con = ibis.duckdb.connect()
+    con = duckdb_connection(threads=threads, memory_limit=memory_limit)
+    try:
+        return _match_parquet(
+            con,
+            registry=registry,
+            department=department,
+            feed=feed,
+            out=out,
+            county=county,
+            ctx=ctx or fd.FeedContext(),
+            registry_is_snapshot=registry_is_snapshot,
+        )
+    finally:
+        con.disconnect()
+
+
+def duckdb_connection(*, threads: int | None = None, memory_limit: str | None = None) -> Any:
+    """An Ibis connection to an in-memory DuckDB set up for batch matching.
+
+    Output order is not kept (``preserve_insertion_order = false``): the flags are a set,
+    and without it DuckDB writes Parquet in parallel and holds less in memory.
+    """
+    import duckdb
+
+    raw = duckdb.connect(config={"preserve_insertion_order": False})
     if threads:
-        con.raw_sql(f"SET threads = {int(threads)}")
+        raw.execute(f"SET threads = {int(threads)}")
+    if memory_limit:
+        raw.execute("SET memory_limit = ?", [memory_limit])
+    return ibis.duckdb.from_connection(raw)
+
+
+def _quote(path: Path | str) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _match_parquet(
+    con: Any,
+    *,
+    registry: Path,
+    department: Path,
+    feed: fd.Feed,
+    out: Path,
+    county: str,
+    ctx: fd.FeedContext,
+    registry_is_snapshot: bool,
+) -> int:
+    raw = con.con
     if registry_is_snapshot:
-        reg = con.read_parquet(str(registry), table_name="_registry")
+        raw.execute(
+            f"CREATE OR REPLACE VIEW _registry AS SELECT * FROM read_parquet({_quote(registry)})"
+        )
+        reg = con.table("_registry")
     else:
         reg = registry_snapshot(con, registry)
-    dept = con.read_parquet(str(department), table_name="_dept")
-    invalid = con.to_pyarrow(dept.filter(dept.id_key == 0).count()).as_py()
+    raw.execute(f"CREATE OR REPLACE VIEW _dept AS SELECT * FROM read_parquet({_quote(department)})")
+    dept = con.table("_dept")
     flags = flag_rows(
-        dept, reg, feed, ctx or fd.FeedContext(), county=county, fallback=bool(invalid)
+        dept, reg, feed, ctx, county=county, fallback=has_damaged_ids(con, department)
     )
-    con.to_parquet(flags, str(out))
-    return int(pq.ParquetFile(str(out)).metadata.num_rows)
+    sql = con.compile(flags)
+    written = raw.execute(f"COPY ({sql}) TO {_quote(out)} (FORMAT parquet)").fetchone()
+    return int(written[0]) if written else 0
+
+
+def has_damaged_ids(con: Any, department: Path) -> bool:
+    """Whether a normalised department Parquet holds rows with an invalid ID (``id_key`` 0).
+
+    Read from the footer's statistics: a row group whose minimum key is above 0 has none. A
+    row group without statistics counts as having some (the fallback then runs, finding
+    nothing if there are none — the flags are the same either way).
+    """
+    row = con.con.execute(
+        "SELECT count(*) FILTER (WHERE stats_min_value IS NULL "
+        "OR TRY_CAST(stats_min_value AS BIGINT) IS NULL "
+        "OR TRY_CAST(stats_min_value AS BIGINT) <= 0) "
+        f"FROM parquet_metadata({_quote(department)}) WHERE path_in_schema = 'id_key'"
+    ).fetchone()
+    return bool(row and row[0])
