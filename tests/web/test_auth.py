@@ -134,3 +134,15 @@ def test_an_expired_session_is_signed_out(client: Client, cadre: AbstractUser) -
     Session.objects.update(expire_date=timezone.now())
 
     assert client.get("/").status_code == 302
+
+
+def test_pages_are_chinese_whatever_the_browser_asks_until_the_user_switches(
+    client: Client, db: None
+) -> None:
+    english_browser = {"Accept-Language": "en-US,en;q=0.9"}
+    html = client.get("/accounts/login/", headers=english_browser).content.decode()
+    assert 'lang="zh-hans"' in html
+
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    html = client.get("/accounts/login/", headers=english_browser).content.decode()
+    assert 'lang="en"' in html

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 #: Path prefixes anyone may open: sign-in, public notices, static files, the API (which
 #: answers 401 in JSON itself), the admin (its own login), language switching.
@@ -46,3 +48,25 @@ class LoginRequiredMiddleware:
                 return response
             return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+class ChosenLanguageMiddleware:
+    """Speak zh-Hans unless the user chose another language with the switch in the footer.
+
+    Django's LocaleMiddleware would also follow the browser's Accept-Language, so a cadre whose
+    phone is set to English would get English pages unasked. Here only the language cookie
+    that ``/i18n/setlang/`` sets counts; everything else gets ``settings.LANGUAGE_CODE``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", language)
+        return response
