@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,6 @@ import pytest
 from fupin.cli import main
 from fupin.policy import feeds as fd
 from fupin.sharing import engine
-from fupin.sharing import spark as sp
 from fupin.synth.departments import DepartmentFiles
 
 COUNTY = "513431"
@@ -23,12 +24,23 @@ FEEDS = ("civil_dibao", "vehicle")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pyspark.*")
 
 
-@pytest.fixture(scope="module")
-def session() -> Any:
-    spark = sp.spark_session("local[2]")
-    spark.sparkContext.setLogLevel("ERROR")
-    yield spark
-    spark.stop()
+FUPIN = str(Path(sys.executable).with_name("fupin"))
+
+
+def match_spark(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``fupin sharing match-spark`` in a fresh process.
+
+    pyspark starts its JVM with a ``preexec_fn`` after ``fork()``; in a test worker that
+    already runs other threads (DuckDB's, the browser tests' servers) that child can crash
+    before ``exec``. A fresh process, as on a real machine, has no such threads.
+    """
+    return subprocess.run(
+        [FUPIN, "sharing", "match-spark", "--master", "local[2]", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 def rows(table: pa.Table) -> list[tuple[Any, ...]]:
@@ -50,54 +62,48 @@ def normalised(
 
 @pytest.mark.slow
 def test_spark_and_duckdb_raise_identical_flags(
-    session: Any, registry_file: Path, normalised: dict[str, Path], tmp_path: Path
+    registry_file: Path, normalised: dict[str, Path], tmp_path: Path
 ) -> None:
-    total = 0
-    for code in FEEDS[:1]:
-        feed = fd.feed(code)
-        duck = tmp_path / f"{code}.duckdb.parquet"
-        engine.match_parquet(
-            registry=registry_file, department=normalised[code], feed=feed, out=duck, county=COUNTY
-        )
-        job = sp.match_spark(
-            session, registry=registry_file, department=normalised[code], feed=feed, county=COUNTY
-        )
-        on_spark = job.con.to_pyarrow(job.flags)
-        expected = pq.read_table(duck)
-        assert on_spark.column_names == expected.column_names
-        assert rows(on_spark) == rows(expected), code
-        total += expected.num_rows
-    assert total > 10  # the synthetic files plant cases
-    # The fallback really ran: some dibao flags were matched by name and birth date.
-    methods = set(
-        pq.read_table(tmp_path / "civil_dibao.duckdb.parquet")["match_method"].to_pylist()
+    code = FEEDS[0]
+    feed = fd.feed(code)
+    duck = tmp_path / f"{code}.duckdb.parquet"
+    engine.match_parquet(
+        registry=registry_file, department=normalised[code], feed=feed, out=duck, county=COUNTY
     )
-    assert "name_birth" in methods
+    out = tmp_path / "spark"
+    done = match_spark(
+        "--registry", str(registry_file),
+        "--department", str(normalised[code]),
+        "--feed", code,
+        "--county", COUNTY,
+        "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    on_spark = pq.read_table(out)
+    expected = pq.read_table(duck)
+    assert rows(on_spark.select(expected.column_names)) == rows(expected), code
+    assert expected.num_rows > 10  # the synthetic files plant cases
+    # The fallback really ran: some dibao flags were matched by name and birth date.
+    assert "name_birth" in set(expected["match_method"].to_pylist())
 
 
 @pytest.mark.slow
 def test_cli_match_spark_writes_the_flags(
-    session: Any,
     registry_file: Path,
     departments: DepartmentFiles,
     normalised: dict[str, Path],
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "flags"
-    code = main(
-        [
-            "sharing", "match-spark",
-            "--registry", str(registry_file),
-            "--department", str(departments.files["vehicle"]),
-            "--normalise",
-            "--feed", "vehicle",
-            "--county", COUNTY,
-            "--out", str(out),
-            "--master", "local[2]",
-        ]
+    done = match_spark(
+        "--registry", str(registry_file),
+        "--department", str(departments.files["vehicle"]),
+        "--normalise",
+        "--feed", "vehicle",
+        "--county", COUNTY,
+        "--out", str(out),
     )  # fmt: skip
-    assert code == 0
+    assert done.returncode == 0, done.stderr[-2000:]
     written = pq.read_table(out)
     duck = tmp_path / "duck.parquet"
     engine.match_parquet(
@@ -110,7 +116,7 @@ def test_cli_match_spark_writes_the_flags(
     expected = pq.read_table(duck)
     assert expected.num_rows > 0
     assert rows(written.select(expected.column_names)) == rows(expected)
-    assert f"提示 {written.num_rows} 条" in capsys.readouterr().out
+    assert f"提示 {written.num_rows} 条" in done.stdout
 
 
 def test_cli_refuses_an_unknown_feed(capsys: pytest.CaptureFixture[str]) -> None:
