@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +23,7 @@ from fupin.registry.models import Household
 from fupin.workflows.models import Case
 from fupin.workflows.services import case_advance, case_open
 from tests.conftest import COUNTY, YEAR
+from tests.workflows.conftest import village_ready_to_exit
 
 MEETING = {
     "meeting_date": "2016-11-01",
@@ -60,23 +60,7 @@ def media(settings: object, tmp_path: object) -> None:
 @pytest.fixture
 def people(registry: object) -> People:
     assessment_run(division_code=COUNTY, year=YEAR)
-    village = (
-        Household.objects.filter(
-            status="poor", assessments__year=YEAR, assessments__meets_standard=True
-        )
-        .values("village_id")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "village_id")
-        .values_list("village_id", flat=True)
-        .first()
-    )
-    assert village is not None
-    other = (
-        Household.objects.exclude(village__code__startswith=village[:9])
-        .values_list("village_id", flat=True)
-        .first()
-    )
-    assert other is not None
+    village, other = village_ready_to_exit()
     return People(
         village=village,
         cadre=_user("cun", Role.VILLAGE_CADRE, village),

@@ -54,9 +54,8 @@ def media(settings: object, tmp_path: object) -> None:
     settings.MEDIA_ROOT = tmp_path  # type: ignore[attr-defined]
 
 
-@pytest.fixture
-def cast(assessed: None) -> Cast:
-    # The village with the most households ready to exit, and a township that is not its own.
+def village_ready_to_exit() -> tuple[str, str]:
+    """The village with the most households ready to exit, and a village of another township."""
     village = (
         Household.objects.filter(
             status="poor", assessments__year=YEAR, assessments__meets_standard=True
@@ -74,6 +73,12 @@ def cast(assessed: None) -> Cast:
         .first()
     )
     assert other is not None
+    return village, other
+
+
+@pytest.fixture
+def cast(assessed: None) -> Cast:
+    village, other = village_ready_to_exit()
     return Cast(
         village=village,
         village_cadre=make_user("cun", Role.VILLAGE_CADRE, village),

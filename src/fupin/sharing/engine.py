@@ -409,28 +409,33 @@ _KEY_SQL = (
 )
 
 
+#: The registry side of a match, from a flat registry file (``fupin generate``'s columns) read
+#: as ``{source}``. Plain SQL that DuckDB and Spark SQL both run (``spark.py`` uses it too).
+REGISTRY_SNAPSHOT_SQL = f"""
+    SELECT {_KEY_SQL} AS id_key,
+           CAST(NULL AS BIGINT) AS member_id,
+           CAST(NULL AS BIGINT) AS household_id,
+           household_code,
+           name AS reg_name,
+           make_date(CAST(substr(id_number, 7, 4) AS INT),
+                     CAST(substr(id_number, 11, 2) AS INT),
+                     CAST(substr(id_number, 13, 2) AS INT)) AS reg_birth,
+           village_code AS reg_village,
+           status AS reg_status,
+           dibao AS reg_dibao,
+           tekun AS reg_tekun,
+           basic_medical AS reg_basic_medical,
+           school_status AS reg_school_status,
+           health AS reg_health,
+           coalesce(house_grade, 'safe') AS reg_house_grade
+    FROM {{source}}
+"""
+
+
 def registry_snapshot(con: Any, flat_file: Path) -> ir.Table:
     """The registry side from a flat registry file (``fupin generate``'s Parquet), as a view."""
     src = str(flat_file).replace("'", "''")
-    sql = f"""
-        SELECT {_KEY_SQL} AS id_key,
-               CAST(NULL AS BIGINT) AS member_id,
-               CAST(NULL AS BIGINT) AS household_id,
-               household_code,
-               name AS reg_name,
-               make_date(CAST(substr(id_number, 7, 4) AS INT),
-                         CAST(substr(id_number, 11, 2) AS INT),
-                         CAST(substr(id_number, 13, 2) AS INT)) AS reg_birth,
-               village_code AS reg_village,
-               status AS reg_status,
-               dibao AS reg_dibao,
-               tekun AS reg_tekun,
-               basic_medical AS reg_basic_medical,
-               school_status AS reg_school_status,
-               health AS reg_health,
-               coalesce(house_grade, 'safe') AS reg_house_grade
-        FROM read_parquet('{src}')
-    """
+    sql = REGISTRY_SNAPSHOT_SQL.format(source=f"read_parquet('{src}')")
     con.raw_sql(f"CREATE OR REPLACE VIEW _registry AS {sql}")
     return con.table("_registry")
 

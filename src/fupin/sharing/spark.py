@@ -26,27 +26,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 #: The registry snapshot of ``engine.registry_snapshot``, in Spark SQL over a view ``_flat``.
-REGISTRY_SQL = """
-    SELECT CAST(substr(id_number, 1, 17) AS BIGINT) * 11
-             + CASE WHEN substr(id_number, 18, 1) = 'X' THEN 10
-                    ELSE CAST(substr(id_number, 18, 1) AS BIGINT) END AS id_key,
-           CAST(NULL AS BIGINT) AS member_id,
-           CAST(NULL AS BIGINT) AS household_id,
-           household_code,
-           name AS reg_name,
-           make_date(CAST(substr(id_number, 7, 4) AS INT),
-                     CAST(substr(id_number, 11, 2) AS INT),
-                     CAST(substr(id_number, 13, 2) AS INT)) AS reg_birth,
-           village_code AS reg_village,
-           status AS reg_status,
-           dibao AS reg_dibao,
-           tekun AS reg_tekun,
-           basic_medical AS reg_basic_medical,
-           school_status AS reg_school_status,
-           health AS reg_health,
-           coalesce(house_grade, 'safe') AS reg_house_grade
-    FROM _flat
-"""
+REGISTRY_SQL = engine.REGISTRY_SNAPSHOT_SQL.format(source="_flat")
 
 #: Settings for a small local session (tests, a laptop); a cluster sets its own.
 LOCAL_CONF: Mapping[str, str] = {
