@@ -82,3 +82,32 @@ def test_deferring_outside_a_transaction_is_refused():
     else:
         with indexes_deferred([TABLE]) as deferred:
             assert deferred is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deferring_works_after_earlier_writes_in_the_same_transaction() -> None:
+    """Pending deferred foreign-key checks of earlier rows must not block the ALTER TABLE."""
+    from django.db import connection, transaction
+
+    from fupin.divisions.services import divisions_load
+    from fupin.registry.imports.services import registry_import_table
+    from fupin.registry.models import Household
+    from fupin.synth.generator import generate
+
+    if connection.vendor != "postgresql":
+        assert not should_defer({"registry_household": 10})
+        return
+    divisions_load(prefix="513431")
+    village = Division.objects.filter(code__startswith="513431100", level=5).first()
+    assert village is not None
+    with transaction.atomic():
+        # A row written the ORM way queues a deferred foreign-key check on the table …
+        Household.objects.create(
+            code="T-1", village=village, main_cause="illness", first_identified_year=2016
+        )
+        # … and the bulk load that follows, large for the table, drops its constraints.
+        second = registry_import_table(
+            table_or_batches=generate(division="513431101", persons=40, seed=2), source="test"
+        )
+        assert second.ok, second.errors[:3]
+    assert Household.objects.filter(village__code__startswith="513431101").exists()

@@ -106,6 +106,10 @@ def indexes_deferred(
     if not conn.in_atomic_block:
         raise RuntimeError("indexes_deferred must run inside transaction.atomic()")
     with conn.cursor() as cursor:
+        # Rows written earlier in this transaction may still owe their deferred foreign-key
+        # checks, and PostgreSQL refuses to ALTER a table with pending trigger events: run
+        # those checks now (a failure here is theirs, reported as usual).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         saved = [_save_and_drop(cursor, t) for t in tables]
     yield True
     with conn.cursor() as cursor:
@@ -113,3 +117,4 @@ def indexes_deferred(
         for s in saved:
             _restore(cursor, s)
             cursor.execute(f'ANALYZE "{s.table}"')
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # back to Django's default
