@@ -117,12 +117,9 @@ def assessment_run(
         cols = ", ".join(qn(c) for c in RESULT_COLUMNS)
         with connection.cursor() as cursor:
             _delete_previous(cursor, table, year, rule_set.code, division_code)
+        # The helper first runs the deferred checks pending in this transaction (the run row
+        # just inserted, rows the caller wrote): PostgreSQL cannot drop a foreign key before.
         defer = should_defer({table: scope.households})
-        if defer:
-            # PostgreSQL cannot drop a foreign key while the tables it joins have deferred
-            # checks pending in this transaction (the run row just inserted, or rows the
-            # caller wrote): run those checks now, as Django's loaddata does.
-            connection.check_constraints()
         with indexes_deferred([table], enabled=defer), connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {qn(table)} ({cols}) {select_sql}")
         with connection.cursor() as cursor:
