@@ -156,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
     except FupinError as exc:
         return fail(exc.code, exc.message)
     try:
-        _sharing_demo(args, village_user=_demo_users_by_name()["village"])
+        users = _demo_users_by_name()
+        _sharing_demo(args, village_user=users["village"], county_user=users["county"])
     except FupinError as exc:
         return fail(exc.code, exc.message)
     console.print("5/5 演示账户（密码相同）：")
@@ -186,7 +187,7 @@ def _evaluation_demo(args: argparse.Namespace) -> None:
     console.print(f"    贫困村退出评估 {villages} 个村；县级评估：{evaluation.decision['label']}")
 
 
-def _sharing_demo(args: argparse.Namespace, *, village_user: Any) -> None:
+def _sharing_demo(args: argparse.Namespace, *, village_user: Any, county_user: Any) -> None:
     """Department data step: load and match the generated department files, report the
     precision and recall of each flag type against the planted cases, and let the demo
     village confirm its fact updates so that facts with a department source appear."""
@@ -204,17 +205,21 @@ def _sharing_demo(args: argparse.Namespace, *, village_user: Any) -> None:
     with console.status("    部门数据比对（按身份号码，姓名+出生日期兜底）…"):
         _scores, total = evaluate_directory(directory)
         updates = [t.value for t in FlagType if t.value.startswith("UPDATE_")]
+        # Cadres confirm what they verified, one decision at a time (as they would through the
+        # task list): the demo village all of its fact updates, the county office 200 more.
         village = str(village_user.profile.division_id)
         confirmed = 0
-        for flag in Flag.objects.filter(
-            village_code=village, flag_type__in=updates, status=Flag.Status.OPEN
-        ).order_by("pk")[:3]:
-            flag_resolve(
-                flag=flag, outcome="confirmed", note="入户核实属实（演示）", by=village_user
-            )
-            confirmed += 1
+        open_updates = Flag.objects.filter(flag_type__in=updates, status=Flag.Status.OPEN)
+        plan = [
+            (village_user, open_updates.filter(village_code=village).order_by("pk")),
+            (county_user, open_updates.exclude(village_code=village).order_by("pk")[:200]),
+        ]
+        for user, flags in plan:
+            for flag in list(flags):
+                flag_resolve(flag=flag, outcome="confirmed", note="入户核实属实（演示）", by=user)
+                confirmed += 1
         rollups_refresh(division_code=args.county)
     console.print(
         f"    部门比对提示 {Flag.objects.count():,} 条：精确率 {total.precision:.1%}，"
-        f"召回率 {total.recall:.1%}；演示村已确认 {confirmed} 条部门信息"
+        f"召回率 {total.recall:.1%}；村、县已核实确认 {confirmed} 条部门信息"
     )
