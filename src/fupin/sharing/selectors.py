@@ -144,6 +144,11 @@ class BurdenRow:
         return self.department / self.total if self.total else 0.0
 
     @property
+    def department_percent(self) -> float:
+        """The department share in per cent (one decimal is shown: 90 of 85,680 is 0.1%)."""
+        return 100 * self.department_share
+
+    @property
     def manual_share(self) -> float:
         return self.manual / self.total if self.total else 0.0
 
