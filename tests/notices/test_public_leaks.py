@@ -135,3 +135,32 @@ def test_no_public_output_carries_an_identifier(
     assert pdfs == len(published) - 1  # every notice but the withdrawn one
     assert pages >= len(published) + 3 + (n_current + 3) // 4
     assert any("township=" in url for url in seen) and any("page=3" in url for url in seen)
+
+
+def test_a_title_typed_with_identifiers_reaches_no_public_output(
+    client: Client, place: Place, village_cadre: AbstractUser
+) -> None:
+    """The title is the one free text a cadre types that the public sees: an ID number, a
+    phone or a health term typed into it is dropped like in a name or a group."""
+    id_number = str(make_ids(np.array([513431]), np.array(["1990-01-01"]), np.array([3]))[0])
+    client.force_login(village_cadre)
+    response = client.post(
+        "/notices/manage/new/",
+        {
+            "village": place.village,
+            "kind": "exit",
+            "households": place.households[:2],
+            "period_days": "",
+            "title": f"退出公示 阿木 {id_number} 电话 13812345678 残疾",
+        },
+    )
+    assert response.status_code == 302
+    client.logout()
+    notice_id = int(response["Location"].rstrip("/").rsplit("/", 1)[-1])
+
+    detail = client.get(f"/notices/{notice_id}/").content.decode()
+    listing = client.get("/notices/").content.decode()
+    pdf = pdf_text(client.get(f"/notices/{notice_id}.pdf").content)
+
+    assert "退出公示 阿木" in detail
+    assert find_leaks(detail) + find_leaks(listing) + find_leaks(pdf) == []

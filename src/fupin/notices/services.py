@@ -116,7 +116,7 @@ def notice_publish(
         raise FupinError("NOTICE_KIND_UNKNOWN", f"未知的公示类别：{kind}", {"kind": kind})
     division = division_get(village_code)
     _refuse_rights(by, kind, division.code)
-    title = title.strip()
+    title = policy.public_text(title.strip())
     if not title:
         raise FupinError("NOTICE_TITLE_MISSING", "请填写公示标题")
     try:
