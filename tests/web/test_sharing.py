@@ -133,3 +133,15 @@ def test_burden_page_rolls_up_by_township(
     page = client.get(reverse("web:sharing_burden")).content.decode()
     assert 'data-testid="burden"' in page and "批量导入" in page
     assert client.get(reverse("web:sharing_burden") + "?division=510000").status_code == 404
+
+
+@pytest.mark.parametrize("code", ["5134311", "51343110", "5134311002001", "513431x"])
+def test_burden_page_answers_404_for_a_code_that_is_no_division_shape(
+    code: str,
+    registry: Path,
+    make_user: Callable[..., AbstractUser],
+    signed_in: Callable[..., Client],
+) -> None:
+    client = signed_in(make_user("c", Role.COUNTY_OFFICE, COUNTY))
+
+    assert client.get(reverse("web:sharing_burden") + f"?division={code}").status_code == 404

@@ -184,7 +184,9 @@ def sharing_burden(request: HttpRequest) -> HttpResponse:
     scope = _viewer_scope(request)
     assert scope is not None
     division = request.GET.get("division", "").strip() or scope
-    if not division.startswith(scope) or not (division == "" or division.isdigit()):
+    # Only the shapes of real division codes ("" for the whole country, 2/4/6/9/12 digits).
+    shaped = division == "" or (division.isdigit() and len(division) in (2, 4, 6, 9, 12))
+    if not division.startswith(scope) or not shaped:
         raise Http404("未找到该区划")
     rows = selectors.form_burden(scope=scope, division=division)
     total = selectors.burden_total(rows)
