@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from fupin.accounts.scoping import scope_queryset
@@ -17,6 +19,16 @@ User = AbstractBaseUser | AnonymousUser
 PUBLIC_STATUSES = (NoticeStatus.POSTED, NoticeStatus.ENDED, NoticeStatus.WITHDRAWN)
 
 
+def _rows_of_notice(model: type[NoticeEntry] | type[NoticeObjection], q: Q | None = None) -> Any:
+    """COUNT of ``model``'s rows of each notice, as a correlated subquery: computed for the
+    notices a page shows only (a JOIN + GROUP BY would read every entry of every notice in
+    the scope to count and sort the list)."""
+    rows = model.objects.filter(notice=OuterRef("pk"))
+    if q is not None:
+        rows = rows.filter(q)
+    return Subquery(rows.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"))
+
+
 def notices_current(*, division: str | None = None) -> QuerySet[Notice]:
     """Return the notices now in their period, newest first, under ``division`` if given."""
     qs = Notice.objects.filter(status=NoticeStatus.POSTED, ends_at__gt=timezone.now())
@@ -24,7 +36,7 @@ def notices_current(*, division: str | None = None) -> QuerySet[Notice]:
         qs = qs.filter(subtree_q(validate_code(division), field="division__code"))
     return (
         qs.select_related("division")
-        .annotate(n_entries=Count("entries"))
+        .annotate(n_entries=_rows_of_notice(NoticeEntry))
         .order_by("-posted_at", "-pk")
     )
 
@@ -66,8 +78,8 @@ def notices_visible(user: User, *, status: str | None = None) -> QuerySet[Notice
     return (
         qs.select_related("division")
         .annotate(
-            n_entries=Count("entries", distinct=True),
-            n_open=Count("objections", filter=Q(objections__status="open"), distinct=True),
+            n_entries=_rows_of_notice(NoticeEntry),
+            n_open=_rows_of_notice(NoticeObjection, Q(status="open")),
         )
         .order_by("-created_at", "-pk")
     )
