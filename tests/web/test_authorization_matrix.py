@@ -154,6 +154,8 @@ ALLOWED_UNCHECKED: dict[str, str] = {
     "notices:objection_create": "a public POST form: an empty one answers 400 with its errors "
     "(tests/notices and tests/browser/test_notices.py submit real ones)",
     "notices:objection_received": "needs the signed receipt in its query string (404 without)",
+    "web:step_file": "a step's evidence file, only where one was uploaded: served in scope and "
+    "404 to another township in tests/web/test_workflows.py",
     # The DCI Social Registry API takes bearer tokens only (a session is refused with 401) and
     # POSTed DCI envelopes: its roles, scoping and audit are checked in tests/dci.
     **{

@@ -410,3 +410,27 @@ def test_bulk_refusal_is_shown_in_chinese(people: People) -> None:
     )
     assert "只能由" in messages_of(response)[-1]
     assert not Case.objects.exists()
+
+
+def test_the_appraisal_minutes_are_served_only_to_users_who_may_see_the_case(
+    people: People,
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fupin.workflows.models import Step
+
+    household = ready_household(people.village)
+    case = case_open(household=household, procedure="exit", by=people.cadre, year=YEAR)
+    minutes = SimpleUploadedFile("minutes.pdf", b"%PDF-1.4 minutes", "application/pdf")
+    case_advance(case=case, step="appraise", by=people.cadre, data={**MEETING, "minutes": minutes})
+    step = Step.objects.get(case=case, code="appraise")
+    url = reverse("web:step_file", args=[case.pk, step.pk, "minutes"])
+
+    page = client_for(people.township).get(reverse("web:case_detail", args=[case.pk]))
+    assert url in page.content.decode()
+    served = client_for(people.township).get(url)
+    assert served.status_code == 200
+    assert b"".join(served.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
+    assert client_for(people.other_township).get(url).status_code == 404
+    other_kind = reverse("web:step_file", args=[case.pk, step.pk, "household"])
+    assert client_for(people.township).get(other_kind).status_code == 404

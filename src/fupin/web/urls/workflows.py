@@ -20,4 +20,9 @@ urlpatterns = [
         name="case_objection_resolve",
     ),
     path("workflows/open/<str:code>/", workflows.case_open_view, name="case_open"),
+    path(
+        "workflows/cases/<int:case_id>/steps/<int:step_id>/<str:kind>/",
+        workflows.step_file,
+        name="step_file",
+    ),
 ]

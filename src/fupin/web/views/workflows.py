@@ -9,6 +9,7 @@ they are, in Chinese. The pages only hide forms the user could not use.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 from django.contrib import messages
@@ -16,7 +17,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q, Subquery
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -592,3 +593,18 @@ def _home_url() -> str:
     from django.urls import reverse
 
     return reverse("web:workflow_home")
+
+
+#: The evidence files a step may carry (appraisal minutes, certificates).
+STEP_FILES = ("minutes", "attachment")
+
+
+def step_file(request: HttpRequest, case_id: int, step_id: int, kind: str) -> FileResponse:
+    """Serve a step's evidence file to users who may see the case (files are never public)."""
+    _need_view(request)
+    case = _case(request, case_id)
+    step = Step.objects.filter(pk=step_id, case=case).first()
+    field = getattr(step, kind, None) if kind in STEP_FILES else None
+    if not field:
+        raise Http404("没有这份材料")
+    return FileResponse(field.open("rb"), as_attachment=True, filename=Path(field.name).name)
