@@ -214,3 +214,14 @@ def test_a_department_provider_sees_no_manage_pages(
     client.force_login(make_user("dept", Role.DEPARTMENT_PROVIDER, None))
 
     assert client.get("/notices/manage/").status_code == 403
+
+
+def test_a_cadre_not_yet_placed_in_a_division_cannot_open_the_publish_form(
+    client: Client, place: Place, make_user
+) -> None:
+    client.force_login(make_user("unplaced", Role.VILLAGE_CADRE, None))
+
+    response = client.get("/notices/manage/new/")
+
+    assert response.status_code == 403
+    assert place.village not in response.content.decode()

@@ -55,7 +55,9 @@ def notice_list(request: HttpRequest) -> HttpResponse:
 def notice_new(request: HttpRequest) -> HttpResponse:
     if not may_post_notices(request.user):
         raise PermissionDenied("您无权发布公示")
-    scope = user_scope(request.user) or ""
+    scope = user_scope(request.user)
+    if scope is None:  # a cadre not yet placed in a division posts nowhere
+        raise PermissionDenied("您尚未分配所属区划，不能发布公示")
     villages = Division.objects.filter(level=5)
     if scope:
         villages = villages.filter(subtree_q(scope))
