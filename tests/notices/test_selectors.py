@@ -7,10 +7,13 @@ to count and sort them — only the notices shown get their counts.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from pytest_django import DjangoAssertNumQueries
 
 from fupin.notices import selectors
 from fupin.notices.models import Notice, NoticeObjection
@@ -53,8 +56,9 @@ def test_the_cadres_list_counts_entries_and_open_objections_per_notice(
         status="dismissed", resolved_at=closed.submitted_at
     )
 
-    rows = {n.pk: (n.n_entries, n.n_open) for n in selectors.notices_visible(admin)}
-    current = {n.pk: n.n_entries for n in selectors.notices_current()}
+    visible: list[Any] = list(selectors.notices_visible(admin))
+    rows = {n.pk: (n.n_entries, n.n_open) for n in visible}
+    current = {n.pk: n.n_entries for n in list[Any](selectors.notices_current())}
 
     assert rows == {big.pk: (3, 1), small.pk: (1, 0)}
     assert current == {big.pk: 3, small.pk: 1}
@@ -65,7 +69,7 @@ def test_the_cadres_list_page_does_not_join_every_entry_to_count_the_notices(
 ) -> None:
     for place in places[:3]:
         objection_submit(notice=_publish(place, admin, 3), text="该户收入不达标", address="1.1.1.1")
-    client.force_login(admin)
+    client.force_login(admin)  # type: ignore[arg-type]
 
     _assert_counted_without_joins(_list_queries(client, "/notices/manage/"))
 
@@ -77,3 +81,20 @@ def test_the_public_list_page_does_not_join_every_entry_to_count_the_notices(
         _publish(place, admin, 3)
 
     _assert_counted_without_joins(_list_queries(client, "/notices/"))
+
+
+def test_the_filter_divisions_are_read_in_one_statement(
+    places: list[Place], admin: AbstractUser, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    for place in places[:3]:
+        _publish(place, admin, 1)
+
+    with django_assert_num_queries(0):  # nothing read into Python when the list is built
+        counties = selectors.notice_filter_divisions(3)
+        townships = selectors.notice_filter_divisions(4, places[0].county)
+    with django_assert_num_queries(2):
+        county_codes = [d.code for d in counties]
+        township_codes = [d.code for d in townships]
+
+    assert county_codes == sorted({p.county for p in places[:3]})
+    assert township_codes == sorted({p.township for p in places[:3]})

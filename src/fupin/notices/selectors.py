@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from fupin.accounts.scoping import scope_queryset
@@ -44,13 +45,13 @@ def notices_current(*, division: str | None = None) -> QuerySet[Notice]:
 def notice_filter_divisions(level: int, under: str | None = None) -> QuerySet[Division]:
     """Return the divisions of ``level`` (3 county, 4 township) holding a current notice."""
     length = {3: 6, 4: 9}[level]
-    prefixes = {
-        code[:length]
-        for code in Notice.objects.filter(
-            status=NoticeStatus.POSTED, ends_at__gt=timezone.now()
-        ).values_list("division_id", flat=True)
-        if len(code) >= length
-    }
+    # One statement: the notices' division prefixes stay in the database (no Python pass over
+    # every current notice of the country on each view of the public list).
+    prefixes = (
+        Notice.objects.filter(status=NoticeStatus.POSTED, ends_at__gt=timezone.now())
+        .order_by()
+        .values(prefix=Substr("division_id", 1, length))
+    )
     qs = Division.objects.filter(code__in=prefixes, level=level)
     if under:
         qs = qs.filter(subtree_q(validate_code(under)))
