@@ -145,3 +145,30 @@ def test_burden_page_answers_404_for_a_code_that_is_no_division_shape(
     client = signed_in(make_user("c", Role.COUNTY_OFFICE, COUNTY))
 
     assert client.get(reverse("web:sharing_burden") + f"?division={code}").status_code == 404
+
+
+def test_task_cards_mask_certificate_numbers_that_carry_an_id_number(
+    registry: Path,
+    tmp_path: Path,
+    make_user: Callable[..., AbstractUser],
+    signed_in: Callable[..., Client],
+) -> None:
+    files = generate_departments(registry=registry, out=tmp_path / "d", seed=5)
+    ds = dataset_load(
+        path=files.files["disability"],
+        feed="disability",
+        provider="残联",
+        period="2020",
+        legal_basis="数据共享协议",
+    )
+    match_run(dataset=ds)
+    flag = Flag.objects.exclude(evidence__certificate_no=None).first()
+    assert flag is not None
+    certificate = str(flag.evidence["certificate_no"])
+    client = signed_in(make_user("c", Role.COUNTY_OFFICE, "513431"))
+
+    page = client.get(reverse("web:sharing_tasks") + "?status=").content.decode()
+
+    assert f'id="flag-{flag.pk}"' in page
+    assert certificate not in page
+    assert f"{certificate[:6]}********{certificate[-4:]}" in page

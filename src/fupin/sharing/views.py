@@ -21,6 +21,7 @@ from fupin.accounts.permissions import Action, can
 from fupin.accounts.scoping import user_scope
 from fupin.common.errors import FupinError
 from fupin.policy import feeds as fd
+from fupin.registry.selectors import id_number_masked
 from fupin.sharing import selectors, services
 from fupin.sharing.models import FEED_CHOICES, FLAG_TYPE_CHOICES, Flag
 
@@ -115,10 +116,19 @@ def _flag_context(request: HttpRequest, flag: Flag) -> dict[str, object]:
     }
 
 
+#: Evidence fields that carry an ID number (a disability certificate number is the holder's ID
+#: plus two digits): masked on the task cards like every ID number in a list.
+ID_LIKE_EVIDENCE = frozenset({"certificate_no"})
+
+
 def _evidence_rows(flag: Flag) -> list[tuple[str, object]]:
     code = fd.feed_of(fd.FlagType(flag.flag_type))
     labels = {f.name: f.label for f in fd.feed(code).fields} if code else {}
-    return [(labels.get(k, k), v) for k, v in flag.evidence.items() if v not in (None, "")]
+    return [
+        (labels.get(k, k), id_number_masked(str(v)) if k in ID_LIKE_EVIDENCE else v)
+        for k, v in flag.evidence.items()
+        if v not in (None, "")
+    ]
 
 
 def sharing_tasks(request: HttpRequest) -> HttpResponse:
