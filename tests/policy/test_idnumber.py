@@ -506,3 +506,19 @@ def test_make_ids_always_produces_valid_ids(rows: list[tuple[int, int, date, int
     assert (arrays.birth_date == births).all()
     assert [i[:6] for i in ids.tolist()] == [f"{a:06d}" for a in address.tolist()]
     assert [int(i[14:17]) for i in ids.tolist()] == seqs.tolist()
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("51343119870422002X", "513431********002X"),
+        ("513431870422002", "513431********2002"),
+        ("1234567", "*******"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_masked_keeps_only_the_first_six_and_last_four(given, shown):
+    from fupin.policy.idnumber import masked
+
+    assert masked(given) == shown

@@ -183,6 +183,16 @@ class IdCheck:
         }
 
 
+def masked(id_number: str | None) -> str:
+    """Return an ID number fit for lists, previews and the audit trail: the first 6 and last 4
+    characters only ("" for none, all stars for anything too short to keep both ends)."""
+    if not id_number:
+        return ""
+    if len(id_number) <= 10:
+        return "*" * len(id_number)
+    return f"{id_number[:6]}********{id_number[-4:]}"
+
+
 def _refuse(text: str, reason: IdReason, **details: object) -> IdCheck:
     return IdCheck(text, False, None, None, None, reason, MESSAGES[reason].format(**details))
 

@@ -23,6 +23,7 @@ from fupin.accounts.scoping import in_scope, scope_queryset, user_scope
 from fupin.assessment.models import AssessmentResult, AssessmentRun
 from fupin.common.errors import FupinError
 from fupin.divisions.selectors import subtree_q
+from fupin.policy.idnumber import masked
 from fupin.registry.models import Household, HouseholdIncome, LivingConditions, Member
 
 
@@ -271,13 +272,6 @@ def assessment_run_visible(user: User, run_id: int) -> AssessmentRun | None:
 # --- The household list page ---------------------------------------------------------------
 
 
-def id_number_masked(id_number: str) -> str:
-    """Return an ID number fit for a list: the first 6 and the last 4 characters only."""
-    if len(id_number) <= 10:
-        return "*" * len(id_number)
-    return f"{id_number[:6]}********{id_number[-4:]}"
-
-
 @dataclass(frozen=True)
 class HouseholdRow:
     """One line of the household list: no full ID number ever reaches it."""
@@ -322,7 +316,7 @@ def household_rows(households: list[Household]) -> list[HouseholdRow]:
             HouseholdRow(
                 household=h,
                 head_name=name,
-                head_id_masked=id_number_masked(number) if number else "",
+                head_id_masked=masked(number),
                 member_count=int(counts.get(h.pk, 0)),
                 assessed_year=assessed,
                 meets_standard=meets_standard,

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from fupin.common.audit import audit_changes, audit_record
 from fupin.common.errors import FupinError
+from fupin.policy.idnumber import masked
 from fupin.registry.imports.columns import COLUMNS, columns_of
 from fupin.registry.imports.errors import RowError, message_for
 from fupin.registry.imports.reader import ROW, as_text
@@ -157,11 +158,6 @@ def _facts(obj: models.Model, names: Sequence[str]) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in names}
 
 
-def _masked(id_number: str) -> str:
-    """Keep ID numbers out of the audit trail: the first 6 and last 4 characters only."""
-    return f"{id_number[:6]}********{id_number[-4:]}" if len(id_number) > 10 else id_number
-
-
 @transaction.atomic
 def household_register(
     *,
@@ -208,7 +204,7 @@ def household_register(
         after={
             **_facts(registered, _HOUSEHOLD_AUDIT_FIELDS),
             "members": [
-                {"name": m.name, "relation": m.relation, "id_number": _masked(m.id_number)}
+                {"name": m.name, "relation": m.relation, "id_number": masked(m.id_number)}
                 for m in registered.members.order_by("pk")
             ],
         },
@@ -249,7 +245,7 @@ def member_add(*, household: Household, data: MemberData, by: object | None = No
     stored = {k: parsed[k] for k in MEMBER_FIELDS if parsed[k] is not None}
     member = Member.objects.create(household=household, source="manual", **stored)
     after = {k: v for k, v in stored.items() if k != "id_key"}
-    after["id_number"] = _masked(member.id_number)
+    after["id_number"] = masked(member.id_number)
     audit_record(
         by=by,
         action="member.add",

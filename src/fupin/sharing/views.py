@@ -21,7 +21,7 @@ from fupin.accounts.permissions import Action, can
 from fupin.accounts.scoping import user_scope
 from fupin.common.errors import FupinError
 from fupin.policy import feeds as fd
-from fupin.registry.selectors import id_number_masked
+from fupin.policy.idnumber import masked
 from fupin.sharing import selectors, services
 from fupin.sharing.models import FEED_CHOICES, FLAG_TYPE_CHOICES, Flag
 
@@ -125,7 +125,7 @@ def _evidence_rows(flag: Flag) -> list[tuple[str, object]]:
     code = fd.feed_of(fd.FlagType(flag.flag_type))
     labels = {f.name: f.label for f in fd.feed(code).fields} if code else {}
     return [
-        (labels.get(k, k), id_number_masked(str(v)) if k in ID_LIKE_EVIDENCE else v)
+        (labels.get(k, k), masked(str(v)) if k in ID_LIKE_EVIDENCE else v)
         for k, v in flag.evidence.items()
         if v not in (None, "")
     ]

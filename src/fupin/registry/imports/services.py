@@ -17,6 +17,7 @@ import pyarrow as pa
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from fupin.policy.idnumber import masked
 from fupin.registry.imports.errors import ImportReport, RowError, display_value, message_for
 from fupin.registry.imports.reader import (
     FlatSource,
@@ -213,17 +214,11 @@ def _preview(stage: Stage, *, with_status: bool) -> list[dict[str, Any]]:
             "village_code": village,
             "name": name,
             "relation": display_value("relation", relation),
-            "id_number": _mask(id_number),
+            "id_number": masked(id_number),
             "status": st,
         }
         for row, code, village, name, relation, id_number, st in rows
     ]
-
-
-def _mask(id_number: str | None) -> str:
-    if not id_number:
-        return ""
-    return id_number[:6] + "********" + id_number[-4:]
 
 
 def _touched_villages(stage: Stage, upsert: bool) -> list[str]:
