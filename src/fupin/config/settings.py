@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "fupin.sharing",
     "fupin.dci",
     "fupin.evaluation",
+    "fupin.analysis",
     "fupin.web",
     "fupin.jobs",
 ]

@@ -1,0 +1,2 @@
+"""Poverty and inequality indices (FGT, Watts, Sen, SST, Gini, Theil, Atkinson, GE, Hoover) and
+the Alkire–Foster multidimensional poverty index, as pure column-wise definitions."""
