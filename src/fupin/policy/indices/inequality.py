@@ -49,9 +49,7 @@ def _share_mean(m: ir.Table, term: ir.FloatingValue) -> ir.Table:
     return a.select("g", value=a.num / a.n)
 
 
-def mean(
-    t: ir.Table, *, income: str, weight: str | None = None, by: str | None = None
-) -> ir.Table:
+def mean(t: ir.Table, *, income: str, weight: str | None = None, by: str | None = None) -> ir.Table:
     """μ = Σ w·y / Σ w, with ``n`` = Σ w."""
     f = frame(t, income=income, weight=weight, by=by)
     a = f.group_by("g").aggregate(n=f.w.sum(), ty=(f.w * f.y).sum())

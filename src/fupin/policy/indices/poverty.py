@@ -115,9 +115,7 @@ def sen(
     f = frame(t, income=income, weight=weight, by=by)
     totals = f.group_by("g").aggregate(n=f.w.sum())
     among = gini_of(ranked(f.filter(_poor(f, z))))
-    among = among.select(
-        gp="g", q="tw", gini_p=among.gini, ratio=1.0 - (among.ty / among.tw) / z
-    )
+    among = among.select(gp="g", q="tw", gini_p=among.gini, ratio=1.0 - (among.ty / among.tw) / z)
     j = totals.left_join(among, totals.g == among.gp)
     value = (j.q / j.n) * (j.ratio + (1.0 - j.ratio) * j.gini_p)
     return j.select("g", value=value.fill_null(0.0))
