@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "assess",
     "explain",
     "rollups",
+    "indices",
     "token",
     "sharing",
     "evaluation",
