@@ -129,3 +129,28 @@ def test_profile_has_every_key(duck) -> None:
         "ge_1",
     }
     assert row["gini"] == pytest.approx(0.25) and row["mean"] == 2.5
+
+
+@settings(max_examples=25, deadline=None)
+@given(samples())
+def test_inequality_profile_equals_the_reference(duck, sample) -> None:
+    from tests.policy.indices.conftest import table
+
+    y, w = sample
+    expr = ix.inequality_profile(
+        table(y, w),
+        income="y",
+        weight="w" if w else None,
+        epsilons=(0.5, 1.0, 2.0),
+        alphas=(-1.0, 2.0),
+    )
+    row = duck.to_pyarrow(expr).to_pylist()[0]
+    assert close(row["mean"], ref.mean(y, w))
+    assert close(row["gini"], ref.gini(y, w))
+    assert close(row["theil_t"], ref.ge(y, 1, w))
+    assert close(row["mld"], ref.ge(y, 0, w))
+    assert close(row["hoover"], ref.hoover(y, w))
+    for i, e in enumerate((0.5, 1.0, 2.0)):
+        assert close(row[f"atkinson_{i}"], ref.atkinson(y, e, w))
+    for i, a in enumerate((-1.0, 2.0)):
+        assert close(row[f"ge_{i}"], ref.ge(y, a, w))

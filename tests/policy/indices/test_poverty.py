@@ -139,3 +139,21 @@ def test_floor_lets_watts_run_on_zero_incomes(run) -> None:
     with pytest.raises(ix.IndicesError) as e:
         run(ix.watts, [0.0], line=4.0, floor=0.0)
     assert e.value.code == ix.IndicesErrorCode.BAD_PARAMETER
+
+
+@settings(max_examples=25, deadline=None)
+@given(samples())
+def test_profile_equals_the_reference(duck, sample) -> None:
+    y, w, z = sample
+    t = table(y, w)
+    expr = ix.poverty_profile(t, income="y", line=z, weight="w" if w else None)
+    row = duck.to_pyarrow(expr).to_pylist()[0]
+    assert close(row["n"], float(sum(w) if w else len(y)))
+    assert close(row["q"], ref.headcount(y, z, w))
+    for key, alpha in (("P0", 0), ("P1", 1), ("P2", 2)):
+        assert close(row[key], ref.fgt(y, z, alpha, w))
+    assert close(row["watts"], ref.watts(y, z, w))
+    assert close(row["sen"], ref.sen(y, z, w))
+    assert close(row["sst"], ref.sst(y, z, w))
+    assert close(row["gap_total"], ref.gap_total(y, z, w))
+    assert close(row["gini"], ref.gini(y, w))

@@ -39,6 +39,39 @@ def needs_positive(*, epsilons: tuple[float, ...] = (), alphas: tuple[float, ...
     return any(e >= 1 for e in epsilons) or any(a <= 0 or a == 1 for a in alphas)
 
 
+def _check_epsilon(epsilon: float) -> None:
+    if epsilon < 0:
+        raise IndicesError(
+            IndicesErrorCode.BAD_PARAMETER, f"阿特金森指数的 ε 须不小于 0，而非 {epsilon}"
+        )
+
+
+def _atkinson_term(r: ir.FloatingValue, epsilon: float) -> ir.FloatingValue:
+    """Per person, r = y/μ: ln r at ε = 1, else r^(1−ε)."""
+    return r.ln() if epsilon == 1 else r ** ibis.literal(1.0 - float(epsilon))
+
+
+def _atkinson_value(mean_term: ir.FloatingValue, epsilon: float) -> ir.FloatingValue:
+    if epsilon == 1:
+        return 1.0 - mean_term.exp()
+    return 1.0 - mean_term ** ibis.literal(1.0 / (1.0 - float(epsilon)))
+
+
+def _ge_term(r: ir.FloatingValue, alpha: float) -> ir.FloatingValue:
+    """Per person, r = y/μ: −ln r at α = 0, r·ln r at α = 1, else r^α."""
+    if alpha == 0:
+        return (1.0 / r).ln()
+    if alpha == 1:
+        return r * r.ln()
+    return r ** ibis.literal(float(alpha))
+
+
+def _ge_value(mean_term: ir.FloatingValue, alpha: float) -> ir.FloatingValue:
+    if alpha in (0, 1):
+        return mean_term
+    return (mean_term - 1.0) / (alpha * (alpha - 1.0))
+
+
 def _with_mean(f: ir.Table) -> ir.Table:
     return f.mutate(mu=(f.w * f.y).sum().over(group_by=f.g) / f.w.sum().over(group_by=f.g))
 
@@ -110,13 +143,9 @@ def generalised_entropy(
 ) -> ir.Table:
     """GE(α) = [(1/n)·Σ (y/μ)^α − 1] / (α(α − 1)); α = 0 is the MLD, α = 1 Theil T (the limits;
     Cowell A.5, Shorrocks 1980). α = 2 is half the squared coefficient of variation."""
-    if alpha == 0:
-        return mld(t, income=income, weight=weight, by=by, floor=floor)
-    if alpha == 1:
-        return theil_t(t, income=income, weight=weight, by=by, floor=floor)
     m = _with_mean(frame(t, income=income, weight=weight, by=by, floor=floor))
-    a = _share_mean(m, (m.y / m.mu) ** ibis.literal(float(alpha)))
-    return a.select("g", value=(a.value - 1.0) / (alpha * (alpha - 1.0)))
+    a = _share_mean(m, _ge_term(m.y / m.mu, alpha))
+    return a.select("g", value=_ge_value(a.value, alpha))
 
 
 def atkinson(
@@ -131,17 +160,10 @@ def atkinson(
     """Atkinson A(ε) = 1 − [(1/n)·Σ (y/μ)^(1−ε)]^(1/(1−ε)) for ε ≠ 1 and, the limit, A(1) =
     1 − exp((1/n)·Σ ln(y/μ)) = 1 − geometric mean / μ (Atkinson 1970; Cowell §3.3). ε ≥ 0;
     ε ≥ 1 needs y > 0."""
-    if epsilon < 0:
-        raise IndicesError(
-            IndicesErrorCode.BAD_PARAMETER, f"阿特金森指数的 ε 须不小于 0，而非 {epsilon}"
-        )
+    _check_epsilon(epsilon)
     m = _with_mean(frame(t, income=income, weight=weight, by=by, floor=floor))
-    r = m.y / m.mu
-    if epsilon == 1:
-        a = _share_mean(m, r.ln())
-        return a.select("g", value=1.0 - a.value.exp())
-    a = _share_mean(m, r ** ibis.literal(1.0 - float(epsilon)))
-    return a.select("g", value=1.0 - a.value ** ibis.literal(1.0 / (1.0 - float(epsilon))))
+    a = _share_mean(m, _atkinson_term(m.y / m.mu, epsilon))
+    return a.select("g", value=_atkinson_value(a.value, epsilon))
 
 
 def hoover(
@@ -166,20 +188,39 @@ def inequality_profile(
 ) -> ir.Table:
     """The inequality command's figures per group in one expression: ``n``, ``mean``, ``gini``,
     ``theil_t``, ``mld``, ``hoover``, ``atkinson_<i>`` for ``epsilons[i]`` and ``ge_<i>`` for
-    ``alphas[i]``."""
-    kw = {"income": income, "weight": weight, "by": by}
-    out = mean(t, **kw).rename(mean="value")
-    parts: dict[str, ir.Table] = {
-        "gini": gini(t, **kw),
-        "theil_t": theil_t(t, floor=floor, **kw),
-        "mld": mld(t, floor=floor, **kw),
-        "hoover": hoover(t, **kw),
+    ``alphas[i]``. The mean-based measures share one aggregate (the same terms as their
+    builders); ``floor`` applies to the log-based ones (Theil, MLD, Atkinson, GE)."""
+    for e in epsilons:
+        _check_epsilon(e)
+    m = _with_mean(frame(t, income=income, weight=weight, by=by))
+    ml = _with_mean(frame(t, income=income, weight=weight, by=by, floor=floor)) if floor else m
+    r = ml.y / ml.mu
+    sums: dict[str, ir.FloatingValue] = {
+        "theil_t": ml.w * r * r.ln(),
+        "mld": ml.w * (1.0 / r).ln(),
     }
     for i, e in enumerate(epsilons):
-        parts[f"atkinson_{i}"] = atkinson(t, epsilon=e, floor=floor, **kw)
+        sums[f"atkinson_{i}"] = ml.w * _atkinson_term(r, e)
     for i, a in enumerate(alphas):
-        parts[f"ge_{i}"] = generalised_entropy(t, alpha=a, floor=floor, **kw)
-    for name, part in parts.items():
-        part = part.select(k="g", **{name: "value"})
-        out = out.join(part, out.g == part.k).drop("k")
-    return out.order_by("g")
+        sums[f"ge_{i}"] = ml.w * _ge_term(r, a)
+    logs = ml.group_by("g").aggregate(ln=ml.w.sum(), **{k: v.sum() for k, v in sums.items()})
+    base = m.group_by("g").aggregate(
+        n=m.w.sum(), ty=(m.w * m.y).sum(), dev=(m.w * (m.y - m.mu).abs()).sum()
+    )
+    values: dict[str, ir.FloatingValue] = {
+        "theil_t": logs.theil_t / logs.ln,
+        "mld": logs.mld / logs.ln,
+    }
+    for i, e in enumerate(epsilons):
+        values[f"atkinson_{i}"] = _atkinson_value(logs[f"atkinson_{i}"] / logs.ln, e)
+    for i, a in enumerate(alphas):
+        values[f"ge_{i}"] = _ge_value(logs[f"ge_{i}"] / logs.ln, a)
+    out = base.join(logs, "g").select(
+        "g",
+        "n",
+        mean=base.ty / base.n,
+        hoover=base.dev / (2.0 * base.ty),
+        **values,
+    )
+    g = gini(t, income=income, weight=weight, by=by).select(k="g", gini="value")
+    return out.join(g, out.g == g.k).drop("k").order_by("g")

@@ -56,6 +56,23 @@ def headcount(
     return f.group_by("g").aggregate(n=f.w.sum(), q=ibis.ifelse(_poor(f, z), f.w, 0.0).sum())
 
 
+def _fgt_term(f: ir.Table, z: ir.FloatingScalar, alpha: float) -> ir.FloatingValue:
+    gap = (z - f.y) / z
+    # 0^0 is 1 for the poor: the headcount ratio needs no power.
+    term = f.w if alpha == 0 else f.w * gap ** ibis.literal(float(alpha))
+    return ibis.ifelse(_poor(f, z), term, 0.0)
+
+
+def _watts_term(f: ir.Table, z: ir.FloatingScalar) -> ir.FloatingValue:
+    # Guarding the log keeps the non-poor (and refused rows) from evaluating ln(z/y ≤ 0).
+    safe = ibis.ifelse(_poor(f, z) & (f.y > 0), f.y, z)
+    return f.w * (z / safe).ln()
+
+
+def _gap_term(f: ir.Table, z: ir.FloatingScalar) -> ir.FloatingValue:
+    return ibis.ifelse(_poor(f, z), f.w * (z - f.y), 0.0)
+
+
 def fgt(
     t: ir.Table,
     *,
@@ -69,10 +86,7 @@ def fgt(
     gap index, α = 2 squared poverty gap (severity). Column ``value``."""
     z = _line(line)
     f = frame(t, income=income, weight=weight, by=by)
-    gap = (z - f.y) / z
-    # 0^0 is 1 for the poor: the headcount ratio needs no power.
-    term = f.w if alpha == 0 else f.w * gap ** ibis.literal(float(alpha))
-    a = f.group_by("g").aggregate(num=ibis.ifelse(_poor(f, z), term, 0.0).sum(), n=f.w.sum())
+    a = f.group_by("g").aggregate(num=_fgt_term(f, z, alpha).sum(), n=f.w.sum())
     return a.select("g", value=a.num / a.n)
 
 
@@ -89,9 +103,7 @@ def watts(
     ``value``. Needs y > 0 among the poor (check first, or pass ``floor``)."""
     z = _line(line)
     f = frame(t, income=income, weight=weight, by=by, floor=floor)
-    # Guarding the log keeps the non-poor (and refused rows) from evaluating ln(z/y ≤ 0).
-    safe = ibis.ifelse(_poor(f, z) & (f.y > 0), f.y, z)
-    a = f.group_by("g").aggregate(num=(f.w * (z / safe).ln()).sum(), n=f.w.sum())
+    a = f.group_by("g").aggregate(num=_watts_term(f, z).sum(), n=f.w.sum())
     return a.select("g", value=a.num / a.n)
 
 
@@ -102,7 +114,7 @@ def gap_total(
     (Haughton & Khandker §4.2, "the total poverty gap"). Column ``value``."""
     z = _line(line)
     f = frame(t, income=income, weight=weight, by=by)
-    return f.group_by("g").aggregate(value=ibis.ifelse(_poor(f, z), f.w * (z - f.y), 0.0).sum())
+    return f.group_by("g").aggregate(value=_gap_term(f, z).sum())
 
 
 def sen(
@@ -151,21 +163,35 @@ def poverty_profile(
 ) -> ir.Table:
     """All the poverty command's figures per group in one expression: ``n``, ``q``, ``P0``,
     ``P1``, ``P2``, ``watts``, ``sen``, ``sst``, ``gap_total`` and ``gini`` (the uncorrected Gini
-    of the group's whole income distribution)."""
+    of the group's whole income distribution). ``floor`` applies to Watts only.
+
+    The additive measures share one aggregate (the same terms as their builders); the
+    rank-based ones are joined to it, which keeps the statement shallow enough for SQLite.
+    """
+    z = _line(line)
+    f = frame(t, income=income, weight=weight, by=by)
+    fl = frame(t, income=income, weight=weight, by=by, floor=floor) if floor else f
+    a = f.group_by("g").aggregate(
+        n=f.w.sum(),
+        q=_fgt_term(f, z, 0).sum(),
+        s1=_fgt_term(f, z, 1).sum(),
+        s2=_fgt_term(f, z, 2).sum(),
+        gap_total=_gap_term(f, z).sum(),
+    )
+    wa = fl.group_by("g").aggregate(sw=_watts_term(fl, z).sum())
+    out = a.join(wa, "g").select(
+        "g",
+        "n",
+        "q",
+        P0=a.q / a.n,
+        P1=a.s1 / a.n,
+        P2=a.s2 / a.n,
+        watts=wa.sw / a.n,
+        gap_total=a.gap_total,
+    )
     kw = {"income": income, "line": line, "weight": weight, "by": by}
-    out = headcount(t, **kw)
-    parts = {
-        "P0": fgt(t, alpha=0, **kw),
-        "P1": fgt(t, alpha=1, **kw),
-        "P2": fgt(t, alpha=2, **kw),
-        "watts": watts(t, floor=floor, **kw),
-        "sen": sen(t, **kw),
-        "sst": sst(t, **kw),
-        "gap_total": gap_total(t, **kw),
-    }
-    for name, part in parts.items():
+    for name, part in (("sen", sen(t, **kw)), ("sst", sst(t, **kw))):
         part = part.select(k="g", **{name: "value"})
         out = out.join(part, out.g == part.k).drop("k")
-    g = gini_of(ranked(frame(t, income=income, weight=weight, by=by)))
-    g = g.select(k="g", gini="gini")
+    g = gini_of(ranked(f)).select(k="g", gini="gini")
     return out.join(g, out.g == g.k).drop("k").order_by("g")
