@@ -134,6 +134,8 @@ RULES: dict[str, Rule] = {
     "api-v1:run_get": Rule(Action.VIEW_REGISTRY),
     # Exit evaluation: the pages read, the evaluator's actions need EVALUATE.
     "web:evaluation_home": Rule(Action.VIEW_REGISTRY),
+    "web:analysis_whatif": Rule(Action.VIEW_REGISTRY),
+    "api-v1:whatif": Rule(Action.VIEW_REGISTRY),
     "web:evaluation_county": Rule(Action.VIEW_REGISTRY),
     "web:evaluation_villages_run": Rule(Action.EVALUATE, "POST"),
     "web:evaluation_county_start": Rule(Action.EVALUATE, "POST"),

@@ -74,13 +74,15 @@ def _rows(expr: ir.Table) -> list[dict[str, Any]]:
         return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 
 
-def _recorded(division_code: str, year: int, by: str | None) -> tuple[ir.Table, int]:
+def _recorded(
+    division_code: str, year: int, by: str | None, *, allow_empty: bool = False
+) -> tuple[ir.Table, int]:
     t = persons(division_code, year, by)
     counts = _rows(
         t.aggregate(rows=t.count(), missing=t.y.isnull().sum(), nonpositive=(t.y <= 0).sum())
     )[0]
     missing = int(counts["missing"] or 0)
-    if not int(counts["rows"] or 0) - missing:
+    if not allow_empty and not int(counts["rows"] or 0) - missing:
         raise FupinError(
             ix.IndicesErrorCode.EMPTY,
             f"区划 {division_code} 在 {year} 年没有已登记收入的户",
@@ -271,6 +273,8 @@ def registry_whatif(*, division_code: str, year: int, lines: list[Decimal] | Non
     """For each line (default :func:`default_sweep`): poor persons, incidence (poor persons /
     persons with recorded income), P1, P2, the yuan to close the gap, and per village its
     persons, poor persons and incidence — the caller compares them with its thresholds.
+    Without any recorded income every figure is 0 (``missing`` says how many households lack
+    one).
 
     The FGT measures are additive over villages (FGT 1984), so one grouped statement per line
     gives both the villages and the division.
@@ -278,7 +282,7 @@ def registry_whatif(*, division_code: str, year: int, lines: list[Decimal] | Non
     lines = lines or default_sweep(year)
     for line in lines:
         _guard(lambda line=line: ix.check_line(float(line)))
-    t, missing = _recorded(division_code, year, "village")
+    t, missing = _recorded(division_code, year, "village", allow_empty=True)
     out = []
     for line in lines:
         rows = _rows(whatif_village_table(t, float(line)).order_by("village"))
@@ -289,9 +293,9 @@ def registry_whatif(*, division_code: str, year: int, lines: list[Decimal] | Non
                 line=Decimal(line),
                 persons=n,
                 poor=q,
-                incidence=q / n,
-                p1=sum(float(r["s1"]) for r in rows) / n,
-                p2=sum(float(r["s2"]) for r in rows) / n,
+                incidence=q / n if n else 0.0,
+                p1=sum(float(r["s1"]) for r in rows) / n if n else 0.0,
+                p2=sum(float(r["s2"]) for r in rows) / n if n else 0.0,
                 gap_total=money(sum(float(r["yuan"]) for r in rows)),
                 villages={
                     r["village"]: {

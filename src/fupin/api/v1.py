@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from fupin.api import assessments, divisions, households
+from fupin.api import analysis, assessments, divisions, households
 from fupin.api.auth import AUTH
 from fupin.api.errors import install_error_handlers
 
@@ -31,3 +31,4 @@ install_error_handlers(api)
 api.add_router("/divisions", divisions.router)
 api.add_router("/households", households.router)
 api.add_router("", assessments.router)
+api.add_router("", analysis.router)

@@ -285,8 +285,8 @@ def run_inequality(args: argparse.Namespace) -> int:
     from fupin.policy.indices.results import inequality_row
 
     try:
-        eps = [("0.5", 0.5), ("1", 1.0), ("2", 2.0)] + parse_numbers(args.epsilon, "ε")
-        alphas = [("2", 2.0)] + parse_numbers(args.alpha, "α")
+        eps = [("0.5", 0.5), ("1", 1.0), ("2", 2.0), *parse_numbers(args.epsilon, "ε")]
+        alphas = [("2", 2.0), *parse_numbers(args.alpha, "α")]
         eps = list(dict(eps).items())
         alphas = list(dict(alphas).items())
         if args.registry:

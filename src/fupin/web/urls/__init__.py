@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("fupin.web.urls.sharing")),
     path("", include("fupin.web.urls.evaluation")),
     path("", include("fupin.web.urls.workflows")),
+    path("", include("fupin.web.urls.analysis_whatif")),
 ]
