@@ -162,10 +162,10 @@ def _number(col: ir.Value) -> ir.FloatingValue:
     """A column as float64: text is trimmed (blank = null), booleans are 1/0."""
     type_ = col.type()
     if type_.is_string():
-        return col.strip().nullif("").try_cast("float64")  # type: ignore[attr-defined,no-any-return]
+        return col.strip().nullif("").try_cast("float64")
     if type_.is_boolean():
-        return ibis.ifelse(col, 1.0, 0.0)  # type: ignore[arg-type,return-value]
-    return col.cast("float64")  # type: ignore[return-value]
+        return ibis.ifelse(col, 1.0, 0.0)
+    return col.cast("float64")
 
 
 def _require(t: ir.Table, spec: MpiSpec, weight: str | None, by: str | None) -> None:
@@ -205,10 +205,8 @@ def units(
     for ind, x in zip(spec.indicators, values, strict=True):
         cond = x == 1.0 if ind.cutoff is None else x < ibis.literal(float(ind.cutoff))
         # A null condition (not recorded) falls to 0 here; the unit's weight is 0 anyway.
-        deprived.append(ibis.ifelse(cond, 1.0, 0.0))  # type: ignore[arg-type]
-    score = sum(
-        (w * d for w, d in zip(spec.weights, deprived, strict=True)), ibis.literal(0.0)
-    )
+        deprived.append(ibis.ifelse(cond, 1.0, 0.0))
+    score = sum((w * d for w, d in zip(spec.weights, deprived, strict=True)), ibis.literal(0.0))
     poor = ibis.ifelse(score >= spec.k - TOLERANCE, 1.0, 0.0)
     cols: dict[str, ir.Value] = {
         "_group": t[by].cast("string").fill_null("") if by else ibis.literal(""),
@@ -285,9 +283,9 @@ def checks(t: ir.Table, spec: MpiSpec, *, weight: str | None = None) -> ir.Table
     def not_number(raw: ir.Value) -> ir.IntegerValue:
         """1 for a cell of a text column that holds something other than a finite number."""
         x = _number(raw)
-        text = raw.strip().nullif("")  # type: ignore[attr-defined]
+        text = raw.strip().nullif("")
         bad = text.notnull() & (x.isnull() | x.isnan() | x.isinf())
-        return ibis.ifelse(bad, 1, 0)  # type: ignore[return-value]
+        return ibis.ifelse(bad, 1, 0)
 
     for j, ind in enumerate(spec.indicators):
         raw = t[ind.column]
@@ -405,8 +403,8 @@ def figures(
     q = _float(row["q"]) or 0.0
     cols = spec.columns
     return MpiFigures(
-        n=n if weighted else int(round(n)),
-        q=q if weighted else int(round(q)),
+        n=n if weighted else round(n),
+        q=q if weighted else round(q),
         H=_float(row["H"]),
         A=_float(row["A"]),
         M0=_float(row["M0"]),
@@ -507,7 +505,7 @@ def household_indicators(
     null = ibis.null(dt.float64)
 
     def flag(cond: ir.BooleanValue) -> ir.FloatingValue:
-        return ibis.ifelse(cond, 1.0, 0.0)  # type: ignore[arg-type]
+        return ibis.ifelse(cond, 1.0, 0.0)
 
     income = ibis.cases(
         (f.net_income.isnull() | f.household_size.isnull(), null),
