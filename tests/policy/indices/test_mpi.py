@@ -283,6 +283,30 @@ def test_duckdb_equals_the_reference(p: dict[str, Any]) -> None:
         assert math.isclose(sum(v or 0 for v in r.total.contribution.values()), 1.0)
 
 
+@settings(max_examples=40, deadline=None)
+@given(problems(), st.data())
+def test_blank_cells_give_the_figures_of_the_recorded_units(
+    p: dict[str, Any], data: st.DataObject
+) -> None:
+    """Blanking cells removes exactly those units: the rest give the reference's figures."""
+    spec = _spec(p)
+    cols = list(p["cols"])
+    n = len(p["g"])
+    blank = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    column = data.draw(st.sampled_from(cols))
+    values = {c: list(v) for c, v in p["cols"].items()}
+    values[column] = [None if b else x for b, x in zip(blank, values[column], strict=True)]
+    if all(blank):
+        with pytest.raises(MpiError):
+            mpi.compute(table(values), spec)
+        return
+    r = mpi.compute(table(values), spec)
+    assert r.excluded == sum(blank)
+    keep = ~np.asarray(blank)
+    x = np.column_stack([p["cols"][c] for c in cols])[keep]
+    _check(r.total, reference(x, p["cutoffs"], p["weights"], p["k"]), cols)
+
+
 @settings(max_examples=25, deadline=None)
 @given(problems())
 def test_sql_on_sqlite_equals_duckdb(p: dict[str, Any]) -> None:
