@@ -87,7 +87,7 @@ class Refusal(Exception):
 
 def refuse(code: str, message: str) -> int:
     """Print a refusal in Chinese with its stable code on stderr; return exit status 2."""
-    console.print(f"[red]错误 [{code}][/red] {message}", markup=True, highlight=False)
+    console.print(f"[red]错误 [{code}][/red] {message}", highlight=False, soft_wrap=True)
     return EXIT_BAD_INPUT
 
 
@@ -153,6 +153,7 @@ def _run_file(args: argparse.Namespace) -> int:
         console.print(
             f"注意：{result.excluded} 个单位的指标或权重未填写，未参与计算（不视为未被剥夺）。",
             highlight=False,
+            soft_wrap=True,
         )
     if args.json:
         _write_json(result.as_dict())
@@ -220,6 +221,11 @@ def _num(x: float | None, digits: int = 4) -> str:
     return "—" if x is None else f"{x:.{digits}f}"
 
 
+def _count(x: float) -> str:
+    """A unit count: whole numbers as they are (never 1e+07), weight sums to two decimals."""
+    return f"{int(x)}" if float(x).is_integer() else f"{x:.2f}"
+
+
 def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x * 100:.2f}%"
 
@@ -233,7 +239,7 @@ def _print_table(result: Any, spec: Any, *, names: dict[str, str], title: str) -
     for head in ("单位数 n", "贫困单位数 q", "发生率 H", "平均剥夺份额 A", "M0", "M1", "M2"):
         summary.add_column(head, justify="right")
     summary.add_row(
-        f"{t.n:g}", f"{t.q:g}", _pct(t.H), _pct(t.A), _num(t.M0), _num(t.M1), _num(t.M2)
+        _count(t.n), _count(t.q), _pct(t.H), _pct(t.A), _num(t.M0), _num(t.M1), _num(t.M2)
     )
     out.print(summary)
     per = Table(title=f"分指标（k = {spec.k:g}）")
@@ -256,6 +262,10 @@ def _print_table(result: Any, spec: Any, *, names: dict[str, str], title: str) -
             share_m0 = (f.share or 0) * (f.M0 or 0) / t.M0 if t.M0 else None
             label = f"{names[g]}（{g}）" if g in names else (g or "（空白）")
             by.add_row(
-                label, f"{f.n:g}", _pct(f.share), _pct(f.H), _pct(f.A), _num(f.M0), _pct(share_m0)
+                label, _count(f.n), _pct(f.share), _pct(f.H), _pct(f.A), _num(f.M0), _pct(share_m0)
             )
         out.print(by)
+
+
+if __name__ == "__main__":  # python -m fupin.commands.indices_mpi FILE … (before the group)
+    raise SystemExit(main())
