@@ -21,6 +21,7 @@ from fupin.policy.indices.inequality import (
     needs_positive,
     theil_t,
 )
+from fupin.policy.indices.mpi import MpiError, MpiSpec
 from fupin.policy.indices.poverty import (
     fgt,
     gap_total,
@@ -31,12 +32,12 @@ from fupin.policy.indices.poverty import (
     watts,
 )
 
-# from fupin.policy.indices.mpi import ...  (added by the MPI work)
-
 __all__ = [
     "ALL",
     "IndicesError",
     "IndicesErrorCode",
+    "MpiError",
+    "MpiSpec",
     "atkinson",
     "check_line",
     "checks",
