@@ -189,8 +189,11 @@ def poverty_profile(
         watts=wa.sw / a.n,
         gap_total=a.gap_total,
     )
-    kw = {"income": income, "line": line, "weight": weight, "by": by}
-    for name, part in (("sen", sen(t, **kw)), ("sst", sst(t, **kw))):
+    parts = (
+        ("sen", sen(t, income=income, line=line, weight=weight, by=by)),
+        ("sst", sst(t, income=income, line=line, weight=weight, by=by)),
+    )
+    for name, part in parts:
         part = part.select(k="g", **{name: "value"})
         out = out.join(part, out.g == part.k).drop("k")
     g = gini_of(ranked(f)).select(k="g", gini="gini")
