@@ -271,3 +271,7 @@ class LivingConditions(SourcedFact):
 
     def __str__(self) -> str:
         return str(self.household_id)
+
+
+# The village facts live in their own module; importing them here registers them with the app.
+from fupin.registry.village import CountyStatistics, VillageFacts  # noqa: E402, F401
