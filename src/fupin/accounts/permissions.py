@@ -18,6 +18,9 @@ class Action(StrEnum):
     IMPORT = "import"  # upload Excel / CSV files into the registry
     EXPORT = "export"  # download lists as Excel
     EVALUATE = "evaluate"  # exit evaluation: assess villages, sample and verify a county
+    # register a province's deep-poverty rule set and record designations (the province
+    # office: a county-office role placed at a province division)
+    DESIGNATE = "designate"
 
 
 #: The registry rights of each role. Analysts and inspectors read; the village enters facts;
@@ -28,7 +31,14 @@ RIGHTS: dict[str, frozenset[Action]] = {
     ),
     Role.TOWNSHIP_REVIEWER: frozenset({Action.VIEW_REGISTRY, Action.EXPORT}),
     Role.COUNTY_OFFICE: frozenset(
-        {Action.VIEW_REGISTRY, Action.EDIT_REGISTRY, Action.IMPORT, Action.EXPORT, Action.EVALUATE}
+        {
+            Action.VIEW_REGISTRY,
+            Action.EDIT_REGISTRY,
+            Action.IMPORT,
+            Action.EXPORT,
+            Action.EVALUATE,
+            Action.DESIGNATE,
+        }
     ),
     Role.ANALYST: frozenset({Action.VIEW_REGISTRY, Action.EXPORT}),
     Role.INSPECTOR: frozenset({Action.VIEW_REGISTRY, Action.EXPORT, Action.EVALUATE}),
