@@ -25,7 +25,7 @@ from fupin.analysis.deep_poverty import (
     rule_set_get,
     rule_set_register,
 )
-from fupin.analysis.models import Designation, DesignatedArea, ProvincialRuleSet
+from fupin.analysis.models import DesignatedArea, Designation, ProvincialRuleSet
 from fupin.common.errors import FupinError
 from fupin.common.models import AuditEvent
 from fupin.divisions.services import divisions_load
@@ -206,7 +206,9 @@ def test_designation_records_the_decision_with_the_figures_of_the_day(registry: 
     assert AuditEvent.objects.filter(action="deep_poverty.designate").count() == 1
     track = designation_tracking(d, [YEAR])
     assert {t["area"] for t in track} == set(codes[:3])
-    assert all(t["poor_persons"] == a.indicators["poor_persons"] for t, a in zip(track, areas))
+    assert all(
+        t["poor_persons"] == a.indicators["poor_persons"] for t, a in zip(track, areas, strict=True)
+    )
 
 
 @pytest.mark.django_db
