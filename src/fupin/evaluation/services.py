@@ -33,6 +33,7 @@ from fupin.evaluation.models import (
 )
 from fupin.policy import exit_standards as es
 from fupin.registry.models import Household, LivingConditions
+from fupin.registry.village import VillageFacts
 from fupin.reports.models import DivisionRollup
 from fupin.reports.services import rollups_refresh
 
@@ -206,11 +207,115 @@ def _input_conditions(
     return out
 
 
+#: The village facts (村情) each condition is read from; a condition made of several facts holds
+#: when all do, fails when one fails, and is missing otherwise.
+FACT_CONDITIONS: dict[str, tuple[str, ...]] = {
+    "road": ("road_hardened",),
+    "electricity": ("power_grid",),
+    "public_services": ("clinic_qualified_doctor", "cultural_room"),
+    "industry": ("industry",),
+    "broadband": ("broadband",),
+    "mobile_signal": ("mobile_signal",),
+}
+FACT_LABELS = {
+    "road_hardened": "通硬化路（到村）",
+    "power_grid": "通动力电",
+    "clinic_qualified_doctor": "有标准化卫生室且有合格村医",
+    "cultural_room": "有综合性文化服务中心",
+    "industry": "有增收产业",
+    "broadband": "通宽带",
+    "mobile_signal": "手机信号覆盖",
+    "safe_water_share": "安全饮水覆盖率",
+    "collective_income": "村集体经济年收入",
+}
+_FACT_COLUMNS = (
+    "village_id",
+    "population",
+    "safe_water_share",
+    "collective_income",
+    *{f for names in FACT_CONDITIONS.values() for f in names},
+)
+
+
+def _facts_conditions(
+    facts: Mapping[str, Any] | None, standards: es.ExitStandards
+) -> dict[str, dict[str, Any]]:
+    """The conditions the village facts (村情) of the year decide; a fact not recorded makes
+    its condition missing ("村情未录入"), which never counts as met."""
+    if facts is None:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for code, names in FACT_CONDITIONS.items():
+        if code not in standards.village_conditions:
+            continue  # broadband, mobile signal: read only where a province requires them
+        values = [facts.get(n) for n in names]
+        missing = [FACT_LABELS[n] for n, v in zip(names, values, strict=True) if v is None]
+        if any(v is False for v in values):
+            failed = [FACT_LABELS[n] for n, v in zip(names, values, strict=True) if v is False]
+            out[code] = {
+                "value": False,
+                "source": "village_facts",
+                "detail": "村情：无" + "、".join(failed),
+            }
+        elif missing:
+            out[code] = {
+                "value": None,
+                "source": "unknown",
+                "detail": "村情未录入：" + "、".join(missing),
+            }
+        else:
+            out[code] = {
+                "value": True,
+                "source": "village_facts",
+                "detail": "村情：" + "、".join(FACT_LABELS[n] for n in names),
+            }
+    water = facts.get("safe_water_share")
+    minimum = standards.household_share_min * 100
+    out["water"] = (
+        {"value": None, "source": "unknown", "detail": "村情未录入：安全饮水覆盖率"}
+        if water is None
+        else {
+            "value": float(water) >= minimum,
+            "source": "village_facts",
+            "detail": f"村情：安全饮水覆盖率 {float(water):.0f}%（标准 {minimum:.0f}%）",
+        }
+    )
+    amount = facts.get("collective_income")
+    out["collective_income"] = (
+        {"value": None, "source": "unknown", "detail": "村情未录入：村集体经济年收入"}
+        if amount is None
+        else {
+            "value": float(amount) > standards.collective_income_min,
+            "source": "village_facts",
+            "detail": f"村情：村集体经济收入 {float(amount):,.0f} 元",
+        }
+    )
+    return out
+
+
+def _merge_conditions(
+    *layers: Mapping[str, dict[str, Any]],
+) -> dict[str, dict[str, Any]]:
+    """Take each condition from the first layer that knows it; keep the first "missing"
+    entry (its detail says which fact to record) when none does."""
+    out: dict[str, dict[str, Any]] = {}
+    for layer in layers:
+        for code, entry in layer.items():
+            if code not in out or (out[code]["value"] is None and entry["value"] is not None):
+                out[code] = entry
+    return out
+
+
 def village_exit_assess(
     *, division_code: str, year: int, standards: es.ExitStandards = es.DEFAULT_STANDARDS
 ) -> int:
     """Assess every village with registered households under a division for a year; return
-    how many. Recorded inputs of earlier runs are kept; the rows are replaced in one go."""
+    how many. Recorded inputs of earlier runs are kept; the rows are replaced in one go.
+
+    Each village condition and the population come first from the village's facts (村情,
+    ``VillageFacts``) of the year, then from the inputs recorded for the evaluation, then
+    (electricity, water) from the households' records. A fact not recorded is reported as
+    missing and never counts as met: the village cannot exit until it is recorded."""
     division = division_get(division_code)
     if division.level == 5:
         raise FupinError("EVALUATION_DIVISION_LEVEL", "请选择县或乡镇，对其下各村进行评估")
@@ -255,29 +360,45 @@ def village_exit_assess(
         )
     )
     names = dict(Division.objects.filter(code__in=codes).values_list("code", "name"))
+    # The village facts (村情) of the year come first; the inputs recorded for the evaluation
+    # and the households' own records fill in what the facts do not say.
+    village_facts = {
+        f["village_id"]: f
+        for f in VillageFacts.objects.filter(
+            subtree_q(division.code, field="village__code"), year=year
+        ).values(*_FACT_COLUMNS)
+    }
     now = timezone.now()
     rows = []
     for r in rollups:
         code = r["division_code"]
         inputs = previous.get(code) or {}
+        facts = village_facts.get(code)
         poor = r["poor_persons"] + r["returned_persons"]
         registered = r["persons"] - r["removed_persons"]
         frame_persons = int(frame.get(code) or 0)
-        if inputs.get("population"):
-            population: int | None = int(inputs["population"])
+        population: int | None
+        if facts and facts.get("population"):
+            population = int(facts["population"])
+        elif inputs.get("population"):
+            population = int(inputs["population"])
         elif frame_persons:
             population = registered + frame_persons
         else:
             population = None
         incidence = poor / population if population else None
         a = agg.get(code, {})
-        conditions = {
+        registry_conditions = {
             c: _share_condition(
                 a.get(f"{c}_yes", 0), a.get(f"{c}_rec", 0), standards.household_share_min
             )
             for c in REGISTRY_CONDITIONS
         }
-        conditions.update(_input_conditions(inputs, standards))
+        conditions = _merge_conditions(
+            _facts_conditions(facts, standards),
+            _input_conditions(inputs, standards),
+            registry_conditions,
+        )
         decision = es.village_decision(
             village_code=code,
             incidence=incidence,
