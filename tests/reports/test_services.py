@@ -45,9 +45,9 @@ def _direct(year: int) -> dict[str, dict[str, int]]:
         )
     }
     rows = Household.objects.filter(first_identified_year__lte=year).values_list(
-        "id", "village_id", "status", "main_cause"
+        "id", "village_id", "status", "main_cause", "attribute"
     )
-    for hid, village, status, cause in rows:
+    for hid, village, status, cause, attribute in rows:
         for length in LENGTHS:
             d = out[village[:length]]
             d["households"] += 1
@@ -55,6 +55,10 @@ def _direct(year: int) -> dict[str, dict[str, int]]:
             d[f"{status}_households"] += 1
             d[f"{status}_persons"] += persons[hid]
             d[f"cause:{cause}"] += 1
+            if status != "removed":
+                d[f"attribute:{attribute}"] += 1
+            if status == "poor":
+                d[f"attr_poor:{attribute}"] += 1
             if hid in results:
                 meets, failed = results[hid]
                 d["assessed_households"] += 1

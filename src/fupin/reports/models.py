@@ -68,13 +68,17 @@ class DivisionRollup(models.Model):
 class RollupCount(models.Model):
     """A breakdown count of one (division, year): households per main cause, per failed rule.
 
-    ``kind`` is ``cause`` (``key`` a code of ``codes.CAUSE``) or ``failed`` (``key`` a rule
-    code of the assessment's rule set).
+    ``kind`` is ``cause`` (``key`` a code of ``codes.CAUSE``), ``failed`` (``key`` a rule
+    code of the assessment's rule set), ``attribute`` (``key`` a code of
+    ``codes.HOUSEHOLD_ATTRIBUTE``; removed households left out) or ``attr_poor`` (the same,
+    only households 未脱贫).
     """
 
     class Kind(models.TextChoices):
         CAUSE = "cause", "主要致贫原因"
         FAILED = "failed", "未通过规则"
+        ATTRIBUTE = "attribute", "贫困户属性"
+        ATTRIBUTE_POOR = "attr_poor", "贫困户属性（未脱贫）"
 
     division_code = models.CharField("区划代码（空为全国）", max_length=12, blank=True)
     level = models.PositiveSmallIntegerField("级别（0 为全国）")

@@ -274,6 +274,17 @@ def _villages(cursor: Any, scope: _Scope, year: int, now: Any) -> int:
         f"GROUP BY {vill}, {cause}",
         [year, RollupCount.Kind.CAUSE.value, *bp],
     )
+    attribute = f"hh.{qn('attribute')}"
+    for kind, only_poor in (
+        (RollupCount.Kind.ATTRIBUTE.value, ""),
+        (RollupCount.Kind.ATTRIBUTE_POOR.value, f" AND {status} = 'poor'"),
+    ):
+        cursor.execute(
+            f"INSERT INTO {T_COUNT} ({count_cols}) "
+            f"SELECT {vill}, 5, %s, %s, {attribute}, COUNT(*) FROM {T_HH} hh WHERE {base} "
+            f"AND {status} <> 'removed'{only_poor} GROUP BY {vill}, {attribute}",
+            [year, kind, *bp],
+        )
     rules = _rule_codes(rule_set_key)
     if rules:
         # The rule codes as a little table; failed_codes joins them with "|" in rule order.
