@@ -19,12 +19,12 @@ from fupin.accounts.models import Profile, Role
 from fupin.analysis.deep_poverty import (
     designation_create,
     designation_tracking,
-    flat_inputs,
     registry_candidates,
     registry_indicators,
     rule_set_get,
     rule_set_register,
 )
+from fupin.analysis.flat import flat_inputs
 from fupin.analysis.models import DesignatedArea, Designation, ProvincialRuleSet
 from fupin.common.errors import FupinError
 from fupin.common.models import AuditEvent

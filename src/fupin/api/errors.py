@@ -38,7 +38,14 @@ CHECKED_ERRORS = error_responses(400, 401, 403, 404, 422)
 
 #: FupinError codes that mean "no such thing (that you may see)" or "not allowed".
 NOT_FOUND_CODES = frozenset({"DIVISION_UNKNOWN", "HOUSEHOLD_NOT_FOUND", "RUN_NOT_FOUND"})
-FORBIDDEN_CODES = frozenset({"OUT_OF_SCOPE", "PERMISSION_DENIED"})
+FORBIDDEN_CODES = frozenset(
+    {
+        "OUT_OF_SCOPE",
+        "PERMISSION_DENIED",
+        "DEEP_POVERTY_NOT_ALLOWED",
+        "DEEP_POVERTY_OUTSIDE_PROVINCE",
+    }
+)
 
 HTTP_CODES = {
     400: ("BAD_REQUEST", "请求无法处理"),

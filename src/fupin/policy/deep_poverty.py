@@ -141,6 +141,12 @@ class Indicator:
     unit: Unit
     #: How the figure is defined (shown under the tables and in the docs).
     definition: str
+    #: A column heading short enough for a phone (the label when empty).
+    short: str = ""
+
+    @property
+    def heading(self) -> str:
+        return self.short or self.label
 
 
 INDICATORS: tuple[Indicator, ...] = (
@@ -156,6 +162,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "一低",
         "yuan",
         "建档立卡户纯收入之和 ÷ 家庭人口数之和（按人加权）",
+        short="人均纯收入",
     ),
     Indicator(
         "income_median",
@@ -163,6 +170,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "一低",
         "yuan",
         "已登记收入的建档立卡户人均纯收入的中位数（按户）",
+        short="收入中位数",
     ),
     Indicator(
         "rural_disposable_income",
@@ -170,6 +178,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "一低",
         "yuan",
         "县统计数据（村取所在县的数）",
+        short="县农村人均可支配收入",
     ),
     Indicator(
         "income_ratio",
@@ -177,10 +186,23 @@ INDICATORS: tuple[Indicator, ...] = (
         "一低",
         "share",
         "人均纯收入（均值）÷ 县农村常住居民人均可支配收入",
+        short="收入比（对县）",
     ),
-    Indicator("unsafe_housing_share", "危房户比例", "一差", "share", "C、D 级危房户 ÷ 已记录户"),
     Indicator(
-        "no_safe_water_share", "饮水不安全户比例", "一差", "share", "饮水不安全户 ÷ 已记录户"
+        "unsafe_housing_share",
+        "危房户比例",
+        "一差",
+        "share",
+        "C、D 级危房户 ÷ 已记录户",
+        short="危房户",
+    ),
+    Indicator(
+        "no_safe_water_share",
+        "饮水不安全户比例",
+        "一差",
+        "share",
+        "饮水不安全户 ÷ 已记录户",
+        short="饮水不安全户",
     ),
     Indicator(
         "no_hardened_road_share",
@@ -188,6 +210,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "一差",
         "share",
         "入户路为泥土路或砂石路的户 ÷ 已记录户",
+        short="入户路未硬化户",
     ),
     Indicator(
         "villages_no_road",
@@ -195,6 +218,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "一差",
         "share",
         "村情中未通硬化路的村 ÷ 已记录的村（村级为 0 或 100%）",
+        short="村未通硬化路",
     ),
     Indicator(
         "natural_villages_no_road",
@@ -236,6 +260,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "三重",
         "share",
         "属性为低保贫困户或特困供养贫困户的贫困户人口 ÷ 贫困人口",
+        short="低保五保占比",
     ),
     Indicator(
         "illness_disability_share",
@@ -243,6 +268,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "三重",
         "share",
         "主要致贫原因为因病或因残的贫困户人口 ÷ 贫困人口",
+        short="因病因残占比",
     ),
     Indicator(
         "elderly_share",
@@ -250,9 +276,22 @@ INDICATORS: tuple[Indicator, ...] = (
         "三重",
         "share",
         "当年年满 60 周岁（含）的贫困人口 ÷ 贫困人口",
+        short="60岁以上占比",
     ),
 )
 INDICATOR_BY_KEY: dict[str, Indicator] = {i.key: i for i in INDICATORS}
+#: The counts behind the shares (summable over areas).
+COUNTS = (
+    "unsafe_housing_households",
+    "housing_recorded",
+    "no_safe_water_households",
+    "water_recorded",
+    "no_hardened_road_households",
+    "road_recorded",
+    "dibao_tekun_persons",
+    "illness_disability_persons",
+    "elderly_poor_persons",
+)
 #: Columns counting blank facts (not recorded), beside the shares they are left out of.
 UNRECORDED = (
     "income_unrecorded",
@@ -397,6 +436,12 @@ def indicators(inputs: Inputs, year: int, level: Level) -> ir.Table:
         income_size=ibis.ifelse(f.net.notnull(), f.size, 0.0).sum(),
         income_unrecorded=f.pc_income.isnull().cast("int64").sum(),
         unsafe_housing_share=f.unsafe_house.mean(),
+        unsafe_housing_households=f.unsafe_house.sum().fill_null(0),
+        housing_recorded=f.unsafe_house.count(),
+        no_safe_water_households=f.unsafe_water.sum().fill_null(0),
+        water_recorded=f.unsafe_water.count(),
+        no_hardened_road_households=f.unhardened.sum().fill_null(0),
+        road_recorded=f.unhardened.count(),
         housing_unrecorded=f.unsafe_house.isnull().cast("int64").sum(),
         no_safe_water_share=f.unsafe_water.mean(),
         water_unrecorded=f.unsafe_water.isnull().cast("int64").sum(),
@@ -462,6 +507,16 @@ def indicators(inputs: Inputs, year: int, level: Level) -> ir.Table:
         dibao_tekun_share=_share(j.welfare_persons, j.poor_persons),
         illness_disability_share=_share(j.illness_persons, j.poor_persons),
         elderly_share=_share(j.elderly_persons, j.poor_persons),
+        # The counts behind the shares, so a table can sum areas and divide once.
+        unsafe_housing_households=j.unsafe_housing_households,
+        housing_recorded=j.housing_recorded,
+        no_safe_water_households=j.no_safe_water_households,
+        water_recorded=j.water_recorded,
+        no_hardened_road_households=j.no_hardened_road_households,
+        road_recorded=j.road_recorded,
+        dibao_tekun_persons=j.welfare_persons,
+        illness_disability_persons=j.illness_persons,
+        elderly_poor_persons=j.elderly_persons,
         income_unrecorded=j.income_unrecorded,
         housing_unrecorded=j.housing_unrecorded,
         water_unrecorded=j.water_unrecorded,

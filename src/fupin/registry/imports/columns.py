@@ -116,3 +116,18 @@ FALSE_TEXT = frozenset({"否", "0", "false", "False", "FALSE", "N", "n", "无", 
 
 def columns_of(level: Level) -> tuple[Column, ...]:
     return tuple(c for c in COLUMNS if c.level == level)
+
+
+#: The income items of 纯收入 (net income = their sum − 生产经营性支出 ``operating_cost``).
+INCOME_ITEMS = (
+    "wage",
+    "operating_income",
+    "property_dividend",
+    "property_other",
+    "transfer_family_planning",
+    "transfer_dibao",
+    "transfer_tekun",
+    "transfer_pension",
+    "transfer_ecological",
+    "transfer_other",
+)

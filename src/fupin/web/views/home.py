@@ -186,5 +186,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "incidence_pct": None if f.incidence is None else round(100 * f.incidence, 1),
             "exit_pct": None if f.exit_share is None else round(100 * f.exit_share, 1),
             "meets_pct": None if f.meets_share is None else round(100 * f.meets_share, 1),
+            # County and above: the deep-poverty marks, ranking, map and indices, loaded
+            # after the page (they are computed from the registry, not the rollups).
+            "deep_poverty_panel": len(code) <= 6,
         },
     )
