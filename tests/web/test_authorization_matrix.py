@@ -65,6 +65,14 @@ class Rule:
     roles: frozenset[str] | None = None
 
 
+#: The roles that record village facts (村情): the editors of the registry and the township.
+VILLAGE_FACTS_EDITORS = frozenset(
+    {Role.VILLAGE_CADRE, Role.TOWNSHIP_REVIEWER, Role.COUNTY_OFFICE, Role.ADMINISTRATOR}
+)
+
+#: The personas that may record a province's designation (a province-level user).
+DESIGNATORS = frozenset({Role.ADMINISTRATOR})
+
 #: One row per URL name. Objects named by a URL (a household's code, a run's id …) must
 #: also lie in the user's division subtree, except on public URLs.
 RULES: dict[str, Rule] = {
@@ -141,6 +149,36 @@ RULES: dict[str, Rule] = {
     "web:evaluation_county_start": Rule(Action.EVALUATE, "POST"),
     "web:evaluation_county_decide": Rule(Action.EVALUATE, "POST"),
     "web:evaluation_sample_verify": Rule(Action.EVALUATE, "POST"),
+    # Village facts (村情): reading needs the registry right and the subtree; recording is
+    # for the village cadre, the township reviewer (village facts only), the county office.
+    "web:village_facts_list": Rule(Action.VIEW_REGISTRY),
+    "web:village_facts_edit": Rule(Action.VIEW_REGISTRY),
+    "web:village_facts_template": Rule(Action.VIEW_REGISTRY),
+    "web:village_facts_import": Rule(Action.VIEW_REGISTRY, "POST", roles=VILLAGE_FACTS_EDITORS),
+    "api-v1:village_facts_list": Rule(Action.VIEW_REGISTRY),
+    "api-v1:village_facts_get_one": Rule(Action.VIEW_REGISTRY),
+    "api-v1:village_facts_put": Rule(Action.VIEW_REGISTRY, "PUT", roles=VILLAGE_FACTS_EDITORS),
+    # Deep-poverty areas: reading needs the registry right (a designation is the province's
+    # public decision, readable in the province); designating is the province office's
+    # (the county-office role placed at a province) — no persona here but the administrator.
+    "web:analysis_deep_poverty": Rule(Action.VIEW_REGISTRY),
+    "web:analysis_deep_poverty_panel": Rule(Action.VIEW_REGISTRY),
+    "web:analysis_designation": Rule(Action.VIEW_REGISTRY),
+    "web:analysis_map": Rule(Action.VIEW_REGISTRY),
+    "web:analysis_designate": Rule(Action.DESIGNATE, "POST", roles=DESIGNATORS),
+    "api-v1:deep_poverty_indicators": Rule(Action.VIEW_REGISTRY),
+    "api-v1:deep_poverty_candidates_view": Rule(Action.VIEW_REGISTRY),
+    "api-v1:deep_poverty_rule_sets": Rule(Action.VIEW_REGISTRY),
+    "api-v1:deep_poverty_designations": Rule(Action.VIEW_REGISTRY),
+    "api-v1:deep_poverty_designate": Rule(Action.DESIGNATE, "POST", roles=DESIGNATORS),
+    # Statistical tables: reading needs the registry right (the user's own division when no
+    # division is asked); the downloads need the export right.
+    "web:reports_table_list": Rule(Action.VIEW_REGISTRY),
+    "web:reports_table": Rule(Action.VIEW_REGISTRY),
+    "web:reports_table_xlsx": Rule(Action.EXPORT),
+    "web:reports_table_csv": Rule(Action.EXPORT),
+    "api-v1:tables": Rule(Action.VIEW_REGISTRY),
+    "api-v1:table": Rule(Action.VIEW_REGISTRY),
     # The Django admin's own sign-in page.
     "admin:login": Rule("public"),
 }
@@ -437,7 +475,9 @@ Filler = Callable[[str, Place], tuple[str, bool]]
 
 
 def _code(name: str, place: Place) -> tuple[str, bool]:
-    if "division" in name:
+    if name == "web:analysis_map":  # public boundaries of 凉山州: no object of a division
+        return "5134", False
+    if "division" in name or "village_facts" in name:
         return place.village, True
     return place.household, True
 
@@ -481,7 +521,30 @@ def _sample_at(place: Place) -> int:
     return sample.pk
 
 
+def _designation() -> int:
+    """A designation of 四川 (readable by everyone in the province: no position)."""
+    from fupin.analysis.models import Designation
+
+    d, _ = Designation.objects.get_or_create(
+        province_id="51",
+        document_number="矩阵〔2017〕1号",
+        level="county",
+        defaults={
+            "kind": "deep_poverty",
+            "year": 2016,
+            "title": "矩阵测试",
+            "decided_on": "2017-11-20",
+            "rule_set": "national-county@2017",
+            "rule_set_definition": {},
+        },
+    )
+    return d.pk
+
+
 FILLERS: dict[str, Filler] = {
+    # A statistical table's name: the table of the user's own division (no object named).
+    "name": lambda name, place: ("scale", False),
+    "designation_id": lambda name, place: (str(_designation()), False),
     "code": _code,
     "household": lambda name, place: (place.household, True),
     "run_id": lambda name, place: (str(place.run_id), True),
@@ -612,6 +675,19 @@ BODIES: dict[str, Callable[[Place], tuple[dict[str, object], bool]]] = {
     ),
     "api-v1:member_add": lambda place: (_person("other"), False),
     "api-v1:income_record": lambda place: ({"wage": "1000"}, False),
+    "api-v1:village_facts_put": lambda place: ({"broadband": True}, False),
+    "api-v1:deep_poverty_designate": lambda place: (
+        {
+            "province": "51",
+            "rule_set": "national-county@2017",
+            "year": 2016,
+            "title": "矩阵认定",
+            "document_number": f"矩阵〔2017〕{next(_serial)}号",
+            "decided_on": "2017-11-20",
+            "areas": ["513431"],
+        },
+        False,
+    ),
 }
 
 

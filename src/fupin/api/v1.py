@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from fupin.api import analysis, assessments, divisions, households
+from fupin.api import analysis, assessments, divisions, households, reports_tables
+from fupin.api import village_facts as village_facts_api
 from fupin.api.auth import AUTH
 from fupin.api.errors import install_error_handlers
 
@@ -32,3 +33,5 @@ api.add_router("/divisions", divisions.router)
 api.add_router("/households", households.router)
 api.add_router("", assessments.router)
 api.add_router("", analysis.router)
+api.add_router("/villages", village_facts_api.router)
+api.add_router("", reports_tables.router)

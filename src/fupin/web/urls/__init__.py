@@ -24,4 +24,7 @@ urlpatterns = [
     path("", include("fupin.web.urls.evaluation")),
     path("", include("fupin.web.urls.workflows")),
     path("", include("fupin.web.urls.analysis_whatif")),
+    path("", include("fupin.web.urls.analysis_deep_poverty")),
+    path("", include("fupin.web.urls.village_facts")),
+    path("", include("fupin.web.urls.reports_tables")),
 ]
