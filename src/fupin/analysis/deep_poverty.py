@@ -423,3 +423,18 @@ def _exits(province_code: str, year: int, digits: int) -> dict[str, int]:
         .annotate(n=Count("id"))
     )
     return {str(g["area"]): int(g["n"]) for g in grouped}
+
+
+def village_incidence_threshold(province_code: str = "") -> float:
+    """The incidence above which a village is a deep-poverty candidate in the province: its
+    own village rule set's, else the national 20 % (超过 20 %, domain.md §8)."""
+    national = dp.DEFAULT_RULE_SETS["national-village@2017"]
+    sets = [
+        r
+        for r in rule_sets_for(province_code).values()
+        if r.level == "village" and r.kind == "deep_poverty" and r.region
+    ] or [national]
+    for c in sets[-1].criteria:
+        if c.indicator == "incidence":
+            return c.threshold
+    return national.criteria[0].threshold

@@ -18,15 +18,13 @@ from django.views.decorators.http import require_GET
 
 from fupin.accounts.permissions import Action, can
 from fupin.accounts.scoping import user_scope
+from fupin.analysis.deep_poverty import village_incidence_threshold
 from fupin.analysis.indices import WhatIf, registry_whatif
 from fupin.common.errors import FupinError
 from fupin.divisions.models import Division
 from fupin.reports.selectors import rollup_latest_year
 
 DEFAULT_YEAR = 2016
-#: Villages whose incidence exceeds this share at a line are marked (deep-poverty villages:
-#: domain.md §8, 超过 20 %; the province's own threshold belongs to the deep-poverty rules).
-VILLAGE_THRESHOLD = 0.20
 
 
 def _chart(result: WhatIf) -> dict[str, Any]:
@@ -82,6 +80,9 @@ def whatif_page(request: HttpRequest) -> HttpResponse:
     except FupinError as exc:
         error = f"{exc.message}（{exc.code}）"
     rows, villages = [], []
+    # Villages above the province's deep-poverty threshold at a line are marked (超过 20 %
+    # nationally, domain.md §8; a province's own village rule set replaces it).
+    threshold = village_incidence_threshold(code[:2])
     if result:
         rows = result.lines
         codes = sorted(result.lines[0].villages) if result.lines else []
@@ -93,7 +94,7 @@ def whatif_page(request: HttpRequest) -> HttpResponse:
                 "cells": [
                     {
                         "incidence": w.villages[c]["incidence"],
-                        "over": w.villages[c]["incidence"] > VILLAGE_THRESHOLD,
+                        "over": w.villages[c]["incidence"] > threshold,
                     }
                     for w in result.lines
                 ],
@@ -111,7 +112,7 @@ def whatif_page(request: HttpRequest) -> HttpResponse:
             "result": result,
             "rows": rows,
             "villages": villages,
-            "threshold": VILLAGE_THRESHOLD,
+            "threshold": threshold,
             "chart": _chart(result) if result else None,
             "error": error,
         },
