@@ -11,7 +11,7 @@ import pytest
 from fupin.assessment.models import AssessmentResult
 from fupin.assessment.services import assessment_run
 from fupin.policy import codes
-from fupin.registry.models import Household, Member
+from fupin.registry.models import Household, LivingConditions, Member
 from fupin.registry.services import (
     HouseholdData,
     MemberData,
@@ -44,10 +44,35 @@ def _direct(year: int) -> dict[str, dict[str, int]]:
             "household_id", "meets_standard", "failed_codes"
         )
     }
+    births: dict[int, list[int]] = defaultdict(list)
+    for hid, born in Member.objects.values_list("household_id", "birth_date"):
+        births[hid].append(born.year)
+    conditions = {
+        c[0]: c[1:]
+        for c in LivingConditions.objects.values_list(
+            "household_id", "house_grade", "water_safe", "road_type"
+        )
+    }
     rows = Household.objects.filter(first_identified_year__lte=year).values_list(
         "id", "village_id", "status", "main_cause", "attribute"
     )
     for hid, village, status, cause, attribute in rows:
+        # The deep-poverty counts (fupin.policy.deep_poverty's definitions, kind "dp").
+        dp: Counter[str] = Counter()
+        if status != "removed":
+            if status in ("poor", "returned"):
+                n = persons[hid]
+                dp["dibao_tekun_persons"] += n if attribute in ("dibao", "tekun") else 0
+                dp["illness_disability_persons"] += n if cause in ("illness", "disability") else 0
+                dp["elderly_poor_persons"] += sum(1 for b in births[hid] if year - b >= 60)
+            if hid in conditions:
+                grade, water, road = conditions[hid]
+                dp["unsafe_housing_households"] += grade in ("C", "D")
+                dp["housing_recorded"] += bool(grade)
+                dp["no_safe_water_households"] += water is False
+                dp["water_recorded"] += water is not None
+                dp["no_hardened_road_households"] += road in ("dirt", "gravel")
+                dp["road_recorded"] += bool(road)
         for length in LENGTHS:
             d = out[village[:length]]
             d["households"] += 1
@@ -59,6 +84,8 @@ def _direct(year: int) -> dict[str, dict[str, int]]:
                 d[f"attribute:{attribute}"] += 1
             if status == "poor":
                 d[f"attr_poor:{attribute}"] += 1
+            for key, n in dp.items():
+                d[f"dp:{key}"] += n
             if hid in results:
                 meets, failed = results[hid]
                 d["assessed_households"] += 1

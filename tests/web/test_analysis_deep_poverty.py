@@ -13,6 +13,7 @@ from fupin.analysis.models import DesignatedArea, Designation
 from fupin.divisions.services import divisions_load
 from fupin.registry.models import Household
 from fupin.registry.village import CountyStatistics, VillageFacts
+from fupin.reports.services import rollups_refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +29,7 @@ def facts(population: int) -> list[str]:
             for c in codes
         ]
     )
+    rollups_refresh(division_code="513431")
     return codes
 
 

@@ -1,14 +1,26 @@
 """The deep-poverty indicators as a statistical table of the catalogue (fupin.reports.tables).
 
-Rows are the divisions one level down, like every table; the figures are the counts behind
-the indicators (one statement over the registry: ``registry_indicators``), and every share is
-computed from the summed counts, so the total row is the division's own figure, not a mean
-of means.
+Rows are the divisions one level down, like every table. The figures are the counts behind
+the indicators of ``fupin.policy.deep_poverty``, read from the rollups (kind ``dp``, and the
+poor persons of ``DivisionRollup``), so the page costs the same on any registry size; the
+rural population comes from the village facts (村情) and the county statistics, which are one
+row per village or county. Every share is computed from summed counts, so the total row is
+the division's own figure, not a mean of means. ``tests/analysis/test_tables.py`` checks that
+the table equals the registry's indicators (``registry_indicators``) at every level.
+
+Population, as the indicators define it: a village's is its 村情; a township's is its
+villages' sum, known only when every village with registered households has one; a county's
+is its statistics' rural population; above the county, the counties whose population is
+known are summed, and so are their poor persons (``poor_counted``), so the incidence of a
+prefecture is that of its counties with a population.
 """
 
 from __future__ import annotations
 
-from fupin.analysis.deep_poverty import registry_indicators
+from fupin.divisions.models import CODE_LENGTH
+from fupin.policy.deep_poverty import COUNTS
+from fupin.registry.village import CountyStatistics, VillageFacts
+from fupin.reports.models import DivisionRollup, RollupCount
 from fupin.reports.tables import (
     Column,
     ColumnGroup,
@@ -18,42 +30,66 @@ from fupin.reports.tables import (
     register_table,
 )
 
-#: Row level → the indicators' level (only these three carry the deep-poverty marks).
-LEVELS = {3: "county", 4: "township", 5: "village"}
+
+def _poor_by(level: int, prefix: str, year: int) -> dict[str, int]:
+    """Poor persons (未脱贫 and 返贫) per division of ``level`` under ``prefix``."""
+    rows = DivisionRollup.objects.filter(
+        level=level, year=year, division_code__startswith=prefix
+    ).values_list("division_code", "poor_persons", "returned_persons")
+    return {code: p + r for code, p, r in rows}
+
+
+def _population(query: TableQuery, poor: dict[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """Population and poor persons counted under it, per row (absent: not known)."""
+    prefix, year, length = query.division_code, query.year, query.row_length
+    population: dict[str, int] = {}
+    counted: dict[str, int] = {}
+    if query.row_level >= 4:
+        villages = _poor_by(5, prefix, year)
+        facts = dict(
+            VillageFacts.objects.filter(
+                year=year, village__code__startswith=prefix, population__isnull=False
+            ).values_list("village_id", "population")
+        )
+        missing = {v[:length] for v in villages if v not in facts}
+        for village, n in facts.items():
+            if village in villages:
+                population[village[:length]] = population.get(village[:length], 0) + int(n or 0)
+        for code in missing:
+            population.pop(code, None)
+        counted = {code: poor.get(code, 0) for code in population}
+        return population, counted
+    counties = _poor_by(3, prefix, year)
+    stats = dict(
+        CountyStatistics.objects.filter(
+            year=year, county__code__startswith=prefix, rural_population__isnull=False
+        ).values_list("county_id", "rural_population")
+    )
+    for county, n in stats.items():
+        if county in counties:
+            code = county[:length]
+            population[code] = population.get(code, 0) + int(n or 0)
+            counted[code] = counted.get(code, 0) + counties[county]
+    return population, counted
 
 
 def _figures(query: TableQuery) -> Figures:
-    level = LEVELS.get(query.row_level)
-    if level is None:
-        # Provinces and prefectures as rows: sum their counties.
-        level = "county"
-    rows = registry_indicators(division_code=query.division_code, year=query.year, level=level)
-    out: Figures = {}
-    for r in rows:
-        code = str(r["area"])[: query.row_length]
-        known = r["population"] is not None
-        values = out.setdefault(code, {})
-        for key, value in (
-            ("poor_or_returned_persons", r["poor_persons"]),
-            ("population", r["population"] if known else 0),
-            ("poor_counted", r["poor_persons"] if known else 0),
-            ("households", r["households"]),
-            *(
-                (k, r[k])
-                for k in (
-                    "unsafe_housing_households",
-                    "housing_recorded",
-                    "no_safe_water_households",
-                    "water_recorded",
-                    "no_hardened_road_households",
-                    "road_recorded",
-                    "dibao_tekun_persons",
-                    "illness_disability_persons",
-                    "elderly_poor_persons",
-                )
-            ),
-        ):
-            values[key] = values.get(key, 0) + int(value or 0)
+    poor = _poor_by(query.row_level, query.division_code, query.year)
+    out: Figures = {code: {"poor_or_returned_persons": n} for code, n in poor.items()}
+    counts = RollupCount.objects.filter(
+        level=query.row_level,
+        year=query.year,
+        kind=RollupCount.Kind.DEEP_POVERTY,
+        division_code__startswith=query.division_code,
+    ).values_list("division_code", "key", "households")
+    for code, key, n in counts:
+        if key in COUNTS:
+            out.setdefault(code, {})[key] = n
+    population, counted = _population(query, poor)
+    for code, values in out.items():
+        values["population"] = population.get(code, 0)
+        values["poor_counted"] = counted.get(code, 0)
+    assert query.row_length == CODE_LENGTH[query.row_level]
     return out
 
 
@@ -126,6 +162,5 @@ DEEP_POVERTY_TABLE = register_table(
             ),
         ),
         figures=_figures,
-        source="registry",
     )
 )

@@ -70,8 +70,9 @@ class RollupCount(models.Model):
 
     ``kind`` is ``cause`` (``key`` a code of ``codes.CAUSE``), ``failed`` (``key`` a rule
     code of the assessment's rule set), ``attribute`` (``key`` a code of
-    ``codes.HOUSEHOLD_ATTRIBUTE``; removed households left out) or ``attr_poor`` (the same,
-    only households 未脱贫).
+    ``codes.HOUSEHOLD_ATTRIBUTE``; removed households left out), ``attr_poor`` (the same,
+    only households 未脱贫) or ``dp`` (the counts behind the deep-poverty shares, ``key`` one of
+    ``fupin.policy.deep_poverty.COUNTS``; persons or households as the key says).
     """
 
     class Kind(models.TextChoices):
@@ -79,6 +80,7 @@ class RollupCount(models.Model):
         FAILED = "failed", "未通过规则"
         ATTRIBUTE = "attribute", "贫困户属性"
         ATTRIBUTE_POOR = "attr_poor", "贫困户属性（未脱贫）"
+        DEEP_POVERTY = "dp", "深度贫困指标计数"
 
     division_code = models.CharField("区划代码（空为全国）", max_length=12, blank=True)
     level = models.PositiveSmallIntegerField("级别（0 为全国）")

@@ -21,7 +21,7 @@ from fupin.assessment.models import AssessmentResult, AssessmentRun
 from fupin.divisions.models import CODE_LENGTH
 from fupin.divisions.selectors import validate_code
 from fupin.policy.rules import RULE_SETS
-from fupin.registry.models import Household, HouseholdIncome, Member
+from fupin.registry.models import Household, HouseholdIncome, LivingConditions, Member
 from fupin.reports.models import (
     NATIONAL,
     NATIONAL_LEVEL,
@@ -53,6 +53,7 @@ T_DIRTY = qn(DirtyVillage._meta.db_table)
 T_HH = qn(Household._meta.db_table)
 T_MEMBER = qn(Member._meta.db_table)
 T_RESULT = qn(AssessmentResult._meta.db_table)
+T_CONDITIONS = qn(LivingConditions._meta.db_table)
 
 
 @dataclass(frozen=True)
@@ -285,6 +286,7 @@ def _villages(cursor: Any, scope: _Scope, year: int, now: Any) -> int:
             f"AND {status} <> 'removed'{only_poor} GROUP BY {vill}, {attribute}",
             [year, kind, *bp],
         )
+    _deep_poverty_counts(cursor, year, base, bp, count_cols)
     rules = _rule_codes(rule_set_key)
     if rules:
         # The rule codes as a little table; failed_codes joins them with "|" in rule order.
@@ -302,6 +304,58 @@ def _villages(cursor: Any, scope: _Scope, year: int, now: Any) -> int:
             [year, RollupCount.Kind.FAILED.value, *rules, year, rule_set_code, *bp],
         )
     return villages
+
+
+def _deep_poverty_counts(cursor: Any, year: int, base: str, bp: list[Any], count_cols: str) -> None:
+    """The counts behind the deep-poverty shares, per village (kind ``dp``; the ``households``
+    column holds persons for the person keys): the definitions of
+    ``fupin.policy.deep_poverty`` (poor = 未脱贫 or 返贫, not removed, identified by the year;
+    a blank fact is not recorded), so the deep-poverty table reads the rollups."""
+    vill = f"hh.{qn('village_id')}"
+    status = f"hh.{qn('status')}"
+    live = f"{base} AND {status} <> 'removed'"
+    poor = f"{status} IN ('poor', 'returned')"
+    # Aged 60 or more in the year: born in year − 60 or before (ISO dates compare as text
+    # in SQLite and as dates in PostgreSQL).
+    elderly_before = f"{year - 59:04d}-01-01"
+    grade, water, road = (f"c.{qn(n)}" for n in ("house_grade", "water_safe", "road_type"))
+
+    def case(condition: str) -> str:
+        return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+    members = {
+        "dibao_tekun_persons": case(f"{poor} AND hh.{qn('attribute')} IN ('dibao', 'tekun')"),
+        "illness_disability_persons": case(
+            f"{poor} AND hh.{qn('main_cause')} IN ('illness', 'disability')"
+        ),
+        "elderly_poor_persons": case(f"{poor} AND m.{qn('birth_date')} < %s"),
+    }
+    conditions = {
+        "unsafe_housing_households": case(f"{grade} IN ('C', 'D')"),
+        "housing_recorded": case(f"{grade} IS NOT NULL AND {grade} <> ''"),
+        "no_safe_water_households": case(f"{water} = FALSE"),
+        "water_recorded": case(f"{water} IS NOT NULL"),
+        "no_hardened_road_households": case(f"{road} IN ('dirt', 'gravel')"),
+        "road_recorded": case(f"{road} IS NOT NULL AND {road} <> ''"),
+    }
+    kind = RollupCount.Kind.DEEP_POVERTY.value
+    for key, value in members.items():
+        params = [elderly_before] if "%s" in value else []
+        cursor.execute(
+            f"INSERT INTO {T_COUNT} ({count_cols}) "
+            f"SELECT {vill}, 5, %s, %s, %s, {value} "
+            f"FROM {T_MEMBER} m JOIN {T_HH} hh ON hh.{qn('id')} = m.{qn('household_id')} "
+            f"WHERE {live} GROUP BY {vill}",
+            [year, kind, key, *params, *bp],
+        )
+    for key, value in conditions.items():
+        cursor.execute(
+            f"INSERT INTO {T_COUNT} ({count_cols}) "
+            f"SELECT {vill}, 5, %s, %s, %s, {value} "
+            f"FROM {T_CONDITIONS} c JOIN {T_HH} hh ON hh.{qn('id')} = c.{qn('household_id')} "
+            f"WHERE {live} GROUP BY {vill}",
+            [year, kind, key, *bp],
+        )
 
 
 def _levels_up(cursor: Any, scope: _Scope, years: Sequence[int], now: Any) -> int:
