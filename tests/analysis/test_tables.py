@@ -78,7 +78,7 @@ def test_the_table_equals_the_registry_indicators(
         inc = round(100 * w["counted"] / w["population"], 1) if w["population"] else None
         assert got["incidence"] == inc, code
 
-        def pct(num: str, den: str | int) -> float | None:
+        def pct(num: str, den: str | int, w: dict[str, int] = w) -> float | None:
             d = w[den] if isinstance(den, str) else den
             return round(100 * w[num] / d, 1) if d else None
 
