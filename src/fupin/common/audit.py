@@ -27,6 +27,10 @@ ACTION_LABELS: dict[str, str] = {
     "member.add": "添加家庭成员",
     "income.record": "录入年度收支",
     "conditions.update": "更新生产生活条件",
+    "village_facts.save": "录入村情",
+    "village_facts.import": "批量导入村情",
+    "county_statistics.save": "录入县统计数据",
+    "county_statistics.import": "批量导入县统计数据",
 }
 
 
