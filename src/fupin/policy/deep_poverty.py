@@ -307,9 +307,14 @@ def _share(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.Float
     return ibis.ifelse(d > 0, numerator.cast("float64") / d, ibis.null("float64"))
 
 
+def _int(b: ir.BooleanValue) -> ir.IntegerValue:
+    """1 where true, 0 where false or null (PostgreSQL cannot cast a boolean to bigint)."""
+    return ibis.ifelse(b, 1, 0)
+
+
 def _flag(true_when: ir.BooleanValue, recorded: ir.BooleanValue) -> ir.IntegerValue:
     """1 / 0 where the fact is recorded, null where it is not."""
-    return ibis.ifelse(recorded, true_when.cast("int64"), ibis.null("int64"))
+    return ibis.ifelse(recorded, _int(true_when), ibis.null("int64"))
 
 
 def _lacking(value: ir.BooleanValue) -> ir.IntegerValue:
@@ -324,7 +329,7 @@ def households_frame(inputs: Inputs, year: int, level: Level) -> ir.Table:
     m = inputs.member
     members = m.group_by(hid=m.household_id).aggregate(
         persons=m.count(),
-        elderly=((ibis.literal(year) - m.birth_date.year()) >= 60).cast("int64").sum(),
+        elderly=_int((ibis.literal(year) - m.birth_date.year()) >= 60).sum(),
     )
     i = inputs.income.filter(inputs.income.year == year)
     i = i.select(iid=i.household_id, size=i.household_size, net=i.net_income)
@@ -344,14 +349,14 @@ def households_frame(inputs: Inputs, year: int, level: Level) -> ir.Table:
     return j.select(
         area=j.village_id.substr(0, LEVEL_DIGITS[level]),
         village=j.village_id,
-        poor=poor.cast("int64"),
+        poor=_int(poor),
         persons=j.persons.fill_null(0),
         elderly=j.elderly.fill_null(0),
         net=j.net.cast("float64"),
         size=j.size.cast("float64"),
         pc_income=ibis.ifelse(j.size > 0, j.net.cast("float64") / j.size, ibis.null("float64")),
-        welfare=j.attribute.isin(["dibao", "tekun"]).cast("int64"),
-        illness=j.main_cause.isin(["illness", "disability"]).cast("int64"),
+        welfare=_int(j.attribute.isin(["dibao", "tekun"])),
+        illness=_int(j.main_cause.isin(["illness", "disability"])),
         unsafe_house=_flag(j.grade.isin(["C", "D"]), j.grade.notnull()),
         unsafe_water=_lacking(j.water_safe),
         unhardened=_flag(j.road.isin(["dirt", "gravel"]), j.road.notnull()),
@@ -397,7 +402,7 @@ def _village_facts(inputs: Inputs, year: int, level: Level) -> ir.Table:
     )
     return v.group_by("varea").aggregate(
         village_population=v.population.sum(),
-        population_missing=v.population.isnull().cast("int64").sum(),
+        population_missing=_int(v.population.isnull()).sum(),
         villages_no_road=v.no_road.mean(),
         villages_no_power=v.no_power.mean(),
         villages_no_broadband=v.no_broadband.mean(),
@@ -434,7 +439,7 @@ def indicators(inputs: Inputs, year: int, level: Level) -> ir.Table:
         poor_persons=pp.sum(),
         income_sum=f.net.sum(),
         income_size=ibis.ifelse(f.net.notnull(), f.size, 0.0).sum(),
-        income_unrecorded=f.pc_income.isnull().cast("int64").sum(),
+        income_unrecorded=_int(f.pc_income.isnull()).sum(),
         unsafe_housing_share=f.unsafe_house.mean(),
         unsafe_housing_households=f.unsafe_house.sum().fill_null(0),
         housing_recorded=f.unsafe_house.count(),
@@ -442,11 +447,11 @@ def indicators(inputs: Inputs, year: int, level: Level) -> ir.Table:
         water_recorded=f.unsafe_water.count(),
         no_hardened_road_households=f.unhardened.sum().fill_null(0),
         road_recorded=f.unhardened.count(),
-        housing_unrecorded=f.unsafe_house.isnull().cast("int64").sum(),
+        housing_unrecorded=_int(f.unsafe_house.isnull()).sum(),
         no_safe_water_share=f.unsafe_water.mean(),
-        water_unrecorded=f.unsafe_water.isnull().cast("int64").sum(),
+        water_unrecorded=_int(f.unsafe_water.isnull()).sum(),
         no_hardened_road_share=f.unhardened.mean(),
-        road_unrecorded=f.unhardened.isnull().cast("int64").sum(),
+        road_unrecorded=_int(f.unhardened.isnull()).sum(),
         welfare_persons=(pp * f.welfare).sum(),
         illness_persons=(pp * f.illness).sum(),
         elderly_persons=(f.elderly * f.poor).sum(),
