@@ -371,3 +371,26 @@ def test_the_definition_compiles_for_sqlite_and_postgres() -> None:
         )
         for dialect in ("sqlite", "postgres", "duckdb"):
             assert "SELECT" in str(ibis.to_sql(expr, dialect=dialect))
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "text"),
+    [
+        ("ge", 0.18, "贫困发生率 18.0%，不低于 18%"),  # 18% 以上: 18 % itself holds
+        ("ge", 0.179, "贫困发生率 17.9%，低于 18%"),
+        ("le", 0.18, "贫困发生率 18.0%，不高于 18%"),  # 18% 以下
+        ("gt", 0.18, "贫困发生率 18.0%，不高于 18%"),  # 超过 18%: 18 % itself does not hold
+    ],
+)
+def test_inclusive_and_exclusive_reasons_read_as_the_clause(
+    op: str, value: float, text: str
+) -> None:
+    rules = dp.rule_set(
+        code="t",
+        version="1",
+        name="t",
+        level="county",
+        criteria=[{"indicator": "incidence", "op": op, "threshold": 0.18}],
+    )
+    reason = dp.verdict({"area": "513431", "incidence": value}, rules).reasons[0]
+    assert reason.text == text

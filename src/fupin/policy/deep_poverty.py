@@ -533,8 +533,9 @@ def indicators(inputs: Inputs, year: int, level: Level) -> ir.Table:
 # -- rule sets ------------------------------------------------------------------------------------
 
 Op = Literal["gt", "ge", "lt", "le"]
-#: How a comparison reads in Chinese law (以上/以下 include the number; 高于/低于 exclude it).
-OP_WORDS: dict[str, str] = {"gt": "高于", "ge": "达到（含）", "lt": "低于", "le": "不高于（含）"}
+#: How a comparison reads in a reason (以上/以下 include the number, 高于/低于 exclude it:
+#: "18% 以上" is stated as 不低于 18%, "60% 以下" as 不高于 60%).
+OP_WORDS: dict[str, str] = {"gt": "高于", "ge": "不低于", "lt": "低于", "le": "不高于"}
 #: A normalised part of the composite score is capped here, so one extreme figure cannot
 #: outweigh every other mark.
 SCORE_CAP = 3.0
@@ -889,7 +890,7 @@ class Reason:
 
 
 def _negated(op: str) -> str:
-    return {"gt": "不高于", "ge": "未达到", "lt": "不低于", "le": "高于"}[op]
+    return {"gt": "不高于", "ge": "低于", "lt": "不低于", "le": "高于"}[op]
 
 
 @dataclass(frozen=True)
