@@ -9,9 +9,9 @@ province (set-up: generate → Parquet → ``registry_import_file`` → ``assess
 ``rollups_refresh``, timed for the record only), then for every registered table, at the
 province (rows: its prefectures) and at its first county (rows: its townships):
 ``table_compute`` ``--repeat`` times (p50 and max, after one untimed warm-up call), and
-``table_xlsx`` / ``table_csv`` of the computed table (p50). Every table but
-``by_attribute`` reads only rollup rows, so its time does not grow with the registry;
-``by_attribute`` is one GROUP BY over the division's households and does.
+``table_xlsx`` / ``table_csv`` of the computed table (p50). Every table reads only rollup
+rows (the deep-poverty table also the village facts and county statistics: one row per
+village or county), so its time does not grow with the registry's persons.
 """
 
 from __future__ import annotations
