@@ -188,3 +188,32 @@ def test_the_navigation_shows_the_village_facts_page(
 def test_anonymous_users_are_sent_to_sign_in(client: Client, divisions: None) -> None:
     response = client.get("/villages/facts/")
     assert response.status_code in (302, 403)
+
+
+def test_the_county_office_records_county_statistics_and_others_read_them(
+    make_user, signed_in
+) -> None:
+    from fupin.divisions.services import divisions_load
+    from fupin.registry.village import CountyStatistics
+
+    divisions_load(prefix="513431")
+    divisions_load(prefix="513401")
+    client = signed_in(make_user("cs-county", Role.COUNTY_OFFICE, "513431"))
+    url = "/counties/513431/statistics/?year=2016"
+    page = client.get(url)
+    assert page.status_code == 200 and 'data-testid="facts-form"' in page.content.decode()
+    bad = client.post(url, {"rural_disposable_income": "-5", "rural_population": ""})
+    assert bad.status_code == 200 and not CountyStatistics.objects.exists()
+    ok = client.post(url, {"rural_disposable_income": "8611.5", "rural_population": "230000"})
+    assert ok.status_code == 302
+    stats = CountyStatistics.objects.get(county_id="513431", year=2016)
+    assert stats.rural_population == 230000 and str(stats.rural_disposable_income) == "8611.50"
+    township = signed_in(make_user("cs-town", Role.TOWNSHIP_REVIEWER, "513431100"))
+    assert township.get(url).status_code == 200  # a township reads its county's figures
+    assert township.post(url, {"rural_population": "1"}).status_code == 403
+    other = signed_in(make_user("cs-other", Role.COUNTY_OFFICE, "513401"))
+    assert other.get(url).status_code == 404
+    reader = signed_in(make_user("cs-pref", Role.ANALYST, "5134"))
+    html = reader.get(url).content.decode()
+    assert 'data-testid="facts-readonly"' in html and "230000" in html
+    assert reader.post(url, {"rural_population": "1"}).status_code == 403

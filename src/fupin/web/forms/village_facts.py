@@ -12,8 +12,9 @@ from typing import Any
 
 from django import forms
 
-from fupin.registry.village import VillageFacts
+from fupin.registry.village import CountyStatistics, VillageFacts
 from fupin.registry.village_fields import (
+    COUNTY_FIELDS,
     STATUS_LABELS,
     VILLAGE_FIELDS,
     FactField,
@@ -55,14 +56,16 @@ def _field(spec: FactField) -> forms.Field:
 class VillageFactsForm(forms.Form):
     """The facts of one village for one year, as text; blank means not recorded."""
 
+    specs: tuple[FactField, ...] = VILLAGE_FIELDS
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for spec in VILLAGE_FIELDS:
+        for spec in self.specs:
             self.fields[spec.name] = _field(spec)
 
     def values(self) -> dict[str, str]:
         """The typed values, every field (so a cleared field clears the fact)."""
-        return {spec.name: self.cleaned_data.get(spec.name) or "" for spec in VILLAGE_FIELDS}
+        return {spec.name: self.cleaned_data.get(spec.name) or "" for spec in self.specs}
 
     def put_errors(self, errors: Sequence[Mapping[str, Any]]) -> list[str]:
         """Put the service's per-field errors on the fields; return those without a field."""
@@ -76,12 +79,20 @@ class VillageFactsForm(forms.Form):
         return rest
 
 
-def initial_of(facts: VillageFacts | None) -> dict[str, str]:
+class CountyStatisticsForm(VillageFactsForm):
+    """A county's statistics for one year (县统计数据), the same way."""
+
+    specs = COUNTY_FIELDS
+
+
+def initial_of(
+    facts: VillageFacts | CountyStatistics | None, specs: tuple[FactField, ...] = VILLAGE_FIELDS
+) -> dict[str, str]:
     """The form's initial text from a stored record (None values stay blank)."""
     if facts is None:
         return {}
     out: dict[str, str] = {}
-    for spec in VILLAGE_FIELDS:
+    for spec in specs:
         value = getattr(facts, spec.name)
         if value is None or value == "":
             continue

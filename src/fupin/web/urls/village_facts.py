@@ -13,4 +13,9 @@ urlpatterns = [
         name="village_facts_template",
     ),
     path("villages/<str:code>/facts/", village_facts.village_facts_edit, name="village_facts_edit"),
+    path(
+        "counties/<str:code>/statistics/",
+        village_facts.county_statistics_edit,
+        name="county_statistics_edit",
+    ),
 ]

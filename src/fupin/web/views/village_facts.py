@@ -34,12 +34,28 @@ from fupin.registry.imports.village_facts import (
     facts_import_file,
     facts_template_workbook,
 )
-from fupin.registry.village import VillageFacts
-from fupin.registry.village_fields import VILLAGE_FIELDS, YEAR_MAX, YEAR_MIN, display
+from fupin.registry.village import CountyStatistics, VillageFacts
+from fupin.registry.village_fields import (
+    COUNTY_FIELDS,
+    VILLAGE_FIELDS,
+    YEAR_MAX,
+    YEAR_MIN,
+    display,
+)
 from fupin.registry.village_selectors import village_facts_get, villages_under
-from fupin.registry.village_services import village_facts_may_edit, village_facts_save
+from fupin.registry.village_services import (
+    county_statistics_may_edit,
+    county_statistics_save,
+    village_facts_may_edit,
+    village_facts_save,
+)
 from fupin.web.forms.households import short_village_name
-from fupin.web.forms.village_facts import FactsUploadForm, VillageFactsForm, initial_of
+from fupin.web.forms.village_facts import (
+    CountyStatisticsForm,
+    FactsUploadForm,
+    VillageFactsForm,
+    initial_of,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 100
@@ -74,7 +90,7 @@ def _village(request: HttpRequest, code: str) -> Division:
     return village
 
 
-def _source_label(facts: VillageFacts | None, name: str) -> str:
+def _source_label(facts: VillageFacts | CountyStatistics | None, name: str) -> str:
     if facts is None:
         return ""
     code = (facts.field_sources or {}).get(name)
@@ -283,3 +299,66 @@ def village_facts_template(request: HttpRequest) -> FileResponse:
     response = FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=XLSX)
     path.unlink()  # the open handle keeps the data readable on POSIX
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def county_statistics_edit(request: HttpRequest, code: str) -> HttpResponse:
+    """A county's statistics for a year (农村常住居民人均可支配收入, 乡村人口): read by everyone in
+    scope, recorded by the county office; the same form and refusals as the village facts."""
+    scope = _scope(request)
+    county = Division.objects.filter(code=code, level=3).first()
+    # Readable from the county's subtree too: a village or township reads its county's figures.
+    if county is None or not (in_scope(request.user, county.code) or scope.startswith(county.code)):
+        raise Http404("未找到该县")
+    year = _year(request)
+    may_edit = county_statistics_may_edit(request.user, county.code)
+    stats = CountyStatistics.objects.filter(county_id=county.code, year=year).first()
+    problems: list[str] = []
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied("只有县扶贫办可以录入县统计数据")
+        form = CountyStatisticsForm(request.POST)
+        if form.is_valid():
+            try:
+                county_statistics_save(
+                    county_code=county.code, year=year, data=form.values(), by=request.user
+                )
+            except FupinError as exc:
+                problems = form.put_errors(exc.details.get("errors") or [])
+                if not exc.details.get("errors"):
+                    problems.append(exc.message)
+            else:
+                messages.success(request, f"已保存 {year} 年度县统计数据。")
+                url = reverse("web:county_statistics_edit", args=[county.code])
+                return redirect(f"{url}?year={year}")
+    else:
+        form = CountyStatisticsForm(initial=initial_of(stats, COUNTY_FIELDS))
+    rows = [
+        {
+            "label": spec.heading,
+            "value": display(spec, getattr(stats, spec.name) if stats else None),
+            "source": _source_label(stats, spec.name),
+        }
+        for spec in COUNTY_FIELDS
+    ]
+    years = list(
+        CountyStatistics.objects.filter(county_id=county.code)
+        .order_by("-year")
+        .values_list("year", flat=True)
+    )
+    context = {
+        "nav": "village_facts",
+        "village": county,
+        "village_name": county.name,
+        "title": "县统计数据",
+        "path": division_path_name(county.code),
+        "year": year,
+        "years": years,
+        "facts": stats,
+        "rows": rows,
+        "form": form,
+        "may_edit": may_edit,
+        "problems": problems,
+        "list_url": f"{reverse('web:village_facts_list')}?division={county.code}&year={year}",
+    }
+    return render(request, "web/village_facts/edit.html", context)
