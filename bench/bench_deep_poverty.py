@@ -38,7 +38,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from _util import (
     ROOT,
@@ -234,17 +234,14 @@ def phase_facts(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def dp_expr(a: argparse.Namespace, con: Any, level: str) -> Any:
-    try:  # the Django-free module of the lead's latest layout
-        from fupin.analysis.flat import flat_inputs
-    except ImportError:  # before it: the registry module (imports Django models)
-        from fupin.analysis.deep_poverty import flat_inputs  # type: ignore[attr-defined,unused-ignore]
+    from fupin.analysis.flat import flat_inputs
     from fupin.policy import deep_poverty as dp
 
     flat = con.read_parquet(str(a.flat))
     villages = con.read_parquet(str(a.work / "villages.parquet"))
     counties = con.read_parquet(str(a.work / "counties.parquet"))
     inputs = flat_inputs(flat, villages=villages, counties=counties)
-    return dp.indicators(inputs, a.year, level)  # type: ignore[arg-type]
+    return dp.indicators(inputs, a.year, cast(dp.Level, level))  # county or village
 
 
 def phase_dp_system(a: argparse.Namespace) -> dict[str, Any]:

@@ -46,7 +46,9 @@ def test_table_of_the_users_county_with_total_first(
 def test_unknown_table_outside_division_and_no_right_are_refused(
     registry: Any, api_as: Callable[..., Api]
 ) -> None:
-    township = Household.objects.values_list("village_id", flat=True).first()[:9]  # type: ignore[index]
+    first = Household.objects.values_list("village_id", flat=True).first()
+    assert first is not None
+    township = first[:9]
     api = api_as(township)
     status, body = api.get("/reports/tables/nope")
     assert status == 404 and body["code"] == "TABLE_UNKNOWN"

@@ -127,9 +127,9 @@ def test_road_villages_cannot_exceed_natural_villages_even_across_saves(
 
 
 @pytest.mark.parametrize("year", [1999, 2101, "abc"])
-def test_a_year_outside_2000_2100_is_refused(cadre: AbstractUser, year: object) -> None:
+def test_a_year_outside_2000_2100_is_refused(cadre: AbstractUser, year: int | str) -> None:
     with pytest.raises(FupinError) as exc:
-        village_facts_save(village_code=VILLAGE_1, year=year, data={}, by=cadre)  # type: ignore[arg-type]
+        village_facts_save(village_code=VILLAGE_1, year=year, data={}, by=cadre)
     assert exc.value.code == "VILLAGE_FACTS_BAD_VALUE"
 
 

@@ -70,7 +70,9 @@ def test_county_table_shows_township_rows_total_and_drill_downs(
     # The total's poor count links to the county's poor households; a township name drills
     # down to the same table one level lower.
     assert f'href="/households/?village={COUNTY}&amp;status=poor"' in html
-    township = Household.objects.values_list("village_id", flat=True).first()[:9]  # type: ignore[index]
+    first = Household.objects.values_list("village_id", flat=True).first()
+    assert first is not None
+    township = first[:9]
     assert f'href="/reports/tables/scale/?division={township}&amp;year={YEAR}"' in html
     assert "统计口径" in html and "建档立卡户：首次识别年度不晚于本年度" in html
     assert f'href="/reports/tables/scale.xlsx?division={COUNTY}&amp;year={YEAR}"' in html

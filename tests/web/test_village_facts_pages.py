@@ -174,7 +174,7 @@ def test_the_template_downloads_with_the_headings(
     client = signed_in(make_user("office", Role.COUNTY_OFFICE, COUNTY))
     response = client.get("/villages/facts/template.xlsx?kind=county")
     assert response.status_code == 200
-    body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    body = response.getvalue()
     assert body[:2] == b"PK"
 
 

@@ -10,7 +10,7 @@ import io
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fupin.commands.base import console, fail, setup_django, stdout_write
 
@@ -91,7 +91,7 @@ def _flat_rows(args: argparse.Namespace, level: str) -> list[dict[str, Any]]:
         counties=counties,
         division_code=args.division,
     )
-    table = dp.indicators(inputs, args.year, level)  # type: ignore[arg-type]
+    table = dp.indicators(inputs, args.year, cast(dp.Level, level))  # argparse choices
     return [{k: _num(v) for k, v in r.items()} for r in con.execute(table).to_dict("records")]
 
 

@@ -34,7 +34,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import ibis
 import ibis.expr.types as ir
@@ -722,7 +722,7 @@ def rule_set(
                 DeepPovertyErrorCode.BAD_THRESHOLD,
                 f"{where}：比例指标的阈值以小数表示（18% 写作 0.18），而非 {threshold:g}",
             )
-        crits.append(Criterion(key, op, threshold))  # type: ignore[arg-type]
+        crits.append(Criterion(key, cast(Op, op), threshold))  # op checked above
     parts = []
     for n, raw in enumerate(score, start=1):
         where = f"综合得分第 {n} 项"
@@ -742,13 +742,14 @@ def rule_set(
         code=code,
         version=version,
         name=name,
-        level=level,  # type: ignore[arg-type]
-        combine=combine,  # type: ignore[arg-type]
+        # level, combine and kind were checked against their literals above.
+        level=cast(Level, level),
+        combine=cast(Literal["all", "any"], combine),
         criteria=tuple(crits),
         score=tuple(parts),
         region=region,
         clause=clause,
-        kind=kind,  # type: ignore[arg-type]
+        kind=cast(Literal["deep_poverty", "guapai"], kind),
     )
 
 

@@ -15,8 +15,9 @@ county office's. ``by=None`` is the system (the CLI, the demo generator) and is 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -44,32 +45,35 @@ from fupin.registry.village_fields import (
     parse_year,
 )
 
+#: Who acts: a user, or None for the system (CLI, generator), which is not checked.
+Actor: TypeAlias = AbstractBaseUser | AnonymousUser | None
+
 BAD_VALUE = "VILLAGE_FACTS_BAD_VALUE"
 COUNTY_BAD_VALUE = "COUNTY_STATISTICS_BAD_VALUE"
 
 
-def _active(by: object) -> bool:
+def _active(by: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(getattr(by, "is_authenticated", False) and getattr(by, "is_active", False))
 
 
-def village_facts_may_edit(by: object | None, village_code: str) -> bool:
+def village_facts_may_edit(by: Actor, village_code: str) -> bool:
     """Return whether ``by`` may record the facts of this village (None = the system)."""
     if by is None:
         return True
-    if not _active(by) or not in_scope(by, village_code):  # type: ignore[arg-type]
+    if not _active(by) or not in_scope(by, village_code):
         return False
-    if can(by, Action.EDIT_REGISTRY):  # type: ignore[arg-type]
+    if can(by, Action.EDIT_REGISTRY):
         return True
-    return user_role(by) == Role.TOWNSHIP_REVIEWER.value  # type: ignore[arg-type]
+    return user_role(by) == Role.TOWNSHIP_REVIEWER.value
 
 
-def county_statistics_may_edit(by: object | None, county_code: str) -> bool:
+def county_statistics_may_edit(by: Actor, county_code: str) -> bool:
     """Return whether ``by`` may record the statistics of this county (the county office)."""
     if by is None:
         return True
-    if not _active(by) or not in_scope(by, county_code):  # type: ignore[arg-type]
+    if not _active(by) or not in_scope(by, county_code):
         return False
-    role = user_role(by)  # type: ignore[arg-type]
+    role = user_role(by)
     return role in (Role.COUNTY_OFFICE.value, Role.ADMINISTRATOR.value)
 
 
@@ -138,15 +142,13 @@ def _changed(before: Mapping[str, Any], values: Mapping[str, Value], *, new: boo
     return list(after)
 
 
-def _check(
-    by: object | None, code: str, may: Callable[[object | None, str], bool], refusal: str
-) -> None:
+def _check(by: Actor, code: str, may: Callable[[Actor, str], bool], refusal: str) -> None:
     """Refuse an inactive user, a division outside the user's scope, or a missing right."""
     if by is None:
         return
     if not _active(by):
         raise FupinError("PERMISSION_DENIED", "请先登录")
-    if not in_scope(by, code):  # type: ignore[arg-type]
+    if not in_scope(by, code):
         raise FupinError("OUT_OF_SCOPE", f"{code} 不在您的管辖范围内")
     if not may(by, code):
         raise FupinError("PERMISSION_DENIED", refusal)
@@ -165,7 +167,7 @@ def village_facts_save(
     year: int | str,
     data: Mapping[str, object],
     source: str = "manual",
-    by: object | None,
+    by: Actor,
 ) -> VillageFacts:
     """Record some facts of a village for a year (creating the year's record if needed).
 
@@ -221,7 +223,7 @@ def county_statistics_save(
     year: int | str,
     data: Mapping[str, object],
     source: str = "manual",
-    by: object | None,
+    by: Actor,
 ) -> CountyStatistics:
     """Record a county's statistics for a year (the county office; partial like the facts)."""
     county = _division(str(county_code), 3, "县")

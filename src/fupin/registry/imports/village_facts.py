@@ -46,6 +46,7 @@ from fupin.registry.village_fields import (
     parse_year,
 )
 from fupin.registry.village_services import (
+    Actor,
     county_statistics_may_edit,
     village_facts_may_edit,
 )
@@ -69,7 +70,7 @@ class Spec:
     level: int
     level_label: str
     fields: tuple[FactField, ...]
-    may_edit: Callable[[object | None, str], bool]
+    may_edit: Callable[[Actor, str], bool]
     action: str
     obj_type: str
 
@@ -353,13 +354,13 @@ def _existing(
 
 
 def _registry_checks(
-    parsed: list[_Row], spec: Spec, by: object | None, errors: list[RowError]
+    parsed: list[_Row], spec: Spec, by: Actor, errors: list[RowError]
 ) -> dict[tuple[str, int], dict[str, Any]]:
     codes = sorted({r.code for r in parsed if r.code})
     known: dict[str, int] = {}
     for chunk in _chunks(codes):
         known.update(Division.objects.filter(code__in=list(chunk)).values_list("code", "level"))
-    scope = user_scope(by) if by is not None else ""  # type: ignore[arg-type]
+    scope = user_scope(by) if by is not None else ""
     years = {r.year for r in parsed if r.year}
     existing = _existing(spec, [c for c in codes if known.get(c) == spec.level], years)
     first_row: dict[tuple[str, int], int] = {}
@@ -469,7 +470,7 @@ def _write(
     existing: Mapping[tuple[str, int], Any],
     *,
     source: str,
-    by: object | None,
+    by: Actor,
     note: str,
 ) -> None:
     now = timezone.now()
@@ -530,7 +531,7 @@ def facts_import_file(
     *,
     target: Target,
     path: Path,
-    by: object | None = None,
+    by: Actor = None,
     dry_run: bool = False,
     source: str = "import",
     file_name: str = "",
@@ -585,7 +586,7 @@ def facts_import_file(
 
 
 def village_facts_import_file(
-    *, path: Path, by: object | None = None, dry_run: bool = False, file_name: str = ""
+    *, path: Path, by: Actor = None, dry_run: bool = False, file_name: str = ""
 ) -> FactsImportReport:
     """Import a file of village facts (村代码, 年度, the facts)."""
     return facts_import_file(
@@ -594,7 +595,7 @@ def village_facts_import_file(
 
 
 def county_statistics_import_file(
-    *, path: Path, by: object | None = None, dry_run: bool = False, file_name: str = ""
+    *, path: Path, by: Actor = None, dry_run: bool = False, file_name: str = ""
 ) -> FactsImportReport:
     """Import a file of county statistics (县代码, 年度, income, rural population)."""
     return facts_import_file(
