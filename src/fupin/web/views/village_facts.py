@@ -8,6 +8,8 @@ but not record its facts gets the facts read-only, and a POST from them is refus
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ from fupin.registry.village_fields import (
     VILLAGE_FIELDS,
     YEAR_MAX,
     YEAR_MIN,
+    FactField,
     display,
 )
 from fupin.registry.village_selectors import village_facts_get, villages_under
@@ -102,61 +105,100 @@ def _source_label(facts: VillageFacts | CountyStatistics | None, name: str) -> s
         return str(code)
 
 
-@require_http_methods(["GET", "POST"])
-def village_facts_edit(request: HttpRequest, code: str) -> HttpResponse:
-    _scope(request)
-    village = _village(request, code)
-    year = _year(request)
-    may_edit = village_facts_may_edit(request.user, village.code)
-    facts = village_facts_get(village.code, year)
+@dataclass(frozen=True)
+class _FactsPage:
+    """What differs between the village facts page and the county statistics page."""
+
+    division: Division
+    name: str
+    record: VillageFacts | CountyStatistics | None
+    years: list[int]
+    specs: tuple[FactField, ...]
+    form_class: type[VillageFactsForm]
+    may_edit: bool
+    refusal: str
+    save: Callable[..., object]
+    saved: str
+    url_name: str
+    list_division: str
+    title: str = ""
+
+
+def _facts_page(request: HttpRequest, page: _FactsPage, year: int) -> HttpResponse:
+    """One record's form (or read-only table): save through the service, show its refusals
+    on the fields, list the years recorded and each fact's source."""
     problems: list[str] = []
+    code = page.division.code
     if request.method == "POST":
-        if not may_edit:
-            raise PermissionDenied("您没有权限录入该村的村情")
-        form = VillageFactsForm(request.POST)
+        if not page.may_edit:
+            raise PermissionDenied(page.refusal)
+        form = page.form_class(request.POST)
         if form.is_valid():
             try:
-                village_facts_save(
-                    village_code=village.code, year=year, data=form.values(), by=request.user
-                )
+                page.save(code, year, form.values(), request.user)
             except FupinError as exc:
                 problems = form.put_errors(exc.details.get("errors") or [])
                 if not exc.details.get("errors"):
                     problems.append(exc.message)
             else:
-                messages.success(request, f"已保存 {year} 年度村情。")
-                url = reverse("web:village_facts_edit", args=[village.code])
-                return redirect(f"{url}?year={year}")
+                messages.success(request, page.saved.format(year=year))
+                return redirect(f"{reverse(page.url_name, args=[code])}?year={year}")
     else:
-        form = VillageFactsForm(initial=initial_of(facts))
+        form = page.form_class(initial=initial_of(page.record, page.specs))
     rows = [
         {
             "label": spec.heading,
-            "value": display(spec, getattr(facts, spec.name) if facts else None),
-            "source": _source_label(facts, spec.name),
+            "value": display(spec, getattr(page.record, spec.name) if page.record else None),
+            "source": _source_label(page.record, spec.name),
         }
-        for spec in VILLAGE_FIELDS
+        for spec in page.specs
     ]
-    years = list(
-        VillageFacts.objects.filter(village_id=village.code)
-        .order_by("-year")
-        .values_list("year", flat=True)
-    )
     context = {
         "nav": "village_facts",
-        "village": village,
-        "village_name": short_village_name(village.name),
-        "path": division_path_name(village.code),
+        "village": page.division,
+        "village_name": page.name,
+        "title": page.title,
+        "path": division_path_name(code),
         "year": year,
-        "years": years,
-        "facts": facts,
+        "years": page.years,
+        "facts": page.record,
         "rows": rows,
         "form": form,
-        "may_edit": may_edit,
+        "may_edit": page.may_edit,
         "problems": problems,
-        "list_url": f"{reverse('web:village_facts_list')}?division={village.code[:9]}&year={year}",
+        "list_url": (
+            f"{reverse('web:village_facts_list')}?division={page.list_division}&year={year}"
+        ),
     }
     return render(request, "web/village_facts/edit.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def village_facts_edit(request: HttpRequest, code: str) -> HttpResponse:
+    _scope(request)
+    village = _village(request, code)
+    year = _year(request)
+    page = _FactsPage(
+        division=village,
+        name=short_village_name(village.name),
+        record=village_facts_get(village.code, year),
+        years=list(
+            VillageFacts.objects.filter(village_id=village.code)
+            .order_by("-year")
+            .values_list("year", flat=True)
+        ),
+        specs=VILLAGE_FIELDS,
+        form_class=VillageFactsForm,
+        may_edit=village_facts_may_edit(request.user, village.code),
+        refusal="您没有权限录入该村的村情",
+        save=lambda code, year, data, by: village_facts_save(
+            village_code=code, year=year, data=data, by=by
+        ),
+        saved="已保存 {year} 年度村情。",
+        url_name="web:village_facts_edit",
+        list_division=village.code[:9],
+    )
+    return _facts_page(request, page, year)
 
 
 def _division(request: HttpRequest, scope: str) -> str:
@@ -311,54 +353,25 @@ def county_statistics_edit(request: HttpRequest, code: str) -> HttpResponse:
     if county is None or not (in_scope(request.user, county.code) or scope.startswith(county.code)):
         raise Http404("未找到该县")
     year = _year(request)
-    may_edit = county_statistics_may_edit(request.user, county.code)
-    stats = CountyStatistics.objects.filter(county_id=county.code, year=year).first()
-    problems: list[str] = []
-    if request.method == "POST":
-        if not may_edit:
-            raise PermissionDenied("只有县扶贫办可以录入县统计数据")
-        form = CountyStatisticsForm(request.POST)
-        if form.is_valid():
-            try:
-                county_statistics_save(
-                    county_code=county.code, year=year, data=form.values(), by=request.user
-                )
-            except FupinError as exc:
-                problems = form.put_errors(exc.details.get("errors") or [])
-                if not exc.details.get("errors"):
-                    problems.append(exc.message)
-            else:
-                messages.success(request, f"已保存 {year} 年度县统计数据。")
-                url = reverse("web:county_statistics_edit", args=[county.code])
-                return redirect(f"{url}?year={year}")
-    else:
-        form = CountyStatisticsForm(initial=initial_of(stats, COUNTY_FIELDS))
-    rows = [
-        {
-            "label": spec.heading,
-            "value": display(spec, getattr(stats, spec.name) if stats else None),
-            "source": _source_label(stats, spec.name),
-        }
-        for spec in COUNTY_FIELDS
-    ]
-    years = list(
-        CountyStatistics.objects.filter(county_id=county.code)
-        .order_by("-year")
-        .values_list("year", flat=True)
+    page = _FactsPage(
+        division=county,
+        name=county.name,
+        record=CountyStatistics.objects.filter(county_id=county.code, year=year).first(),
+        years=list(
+            CountyStatistics.objects.filter(county_id=county.code)
+            .order_by("-year")
+            .values_list("year", flat=True)
+        ),
+        specs=COUNTY_FIELDS,
+        form_class=CountyStatisticsForm,
+        may_edit=county_statistics_may_edit(request.user, county.code),
+        refusal="只有县扶贫办可以录入县统计数据",
+        save=lambda code, year, data, by: county_statistics_save(
+            county_code=code, year=year, data=data, by=by
+        ),
+        saved="已保存 {year} 年度县统计数据。",
+        url_name="web:county_statistics_edit",
+        list_division=county.code,
+        title="县统计数据",
     )
-    context = {
-        "nav": "village_facts",
-        "village": county,
-        "village_name": county.name,
-        "title": "县统计数据",
-        "path": division_path_name(county.code),
-        "year": year,
-        "years": years,
-        "facts": stats,
-        "rows": rows,
-        "form": form,
-        "may_edit": may_edit,
-        "problems": problems,
-        "list_url": f"{reverse('web:village_facts_list')}?division={county.code}&year={year}",
-    }
-    return render(request, "web/village_facts/edit.html", context)
+    return _facts_page(request, page, year)
