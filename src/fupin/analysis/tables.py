@@ -17,7 +17,6 @@ prefecture is that of its counties with a population.
 
 from __future__ import annotations
 
-from fupin.divisions.models import CODE_LENGTH
 from fupin.policy.deep_poverty import COUNTS
 from fupin.registry.village import CountyStatistics, VillageFacts
 from fupin.reports.models import DivisionRollup, RollupCount
@@ -89,7 +88,6 @@ def _figures(query: TableQuery) -> Figures:
     for code, values in out.items():
         values["population"] = population.get(code, 0)
         values["poor_counted"] = counted.get(code, 0)
-    assert query.row_length == CODE_LENGTH[query.row_level]
     return out
 
 
