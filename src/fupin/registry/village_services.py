@@ -160,6 +160,44 @@ def _source(source: str) -> str:
     return source
 
 
+def _store(
+    record: VillageFacts | CountyStatistics,
+    *,
+    new: bool,
+    values: Mapping[str, Value],
+    source: str,
+    fields: Sequence[str],
+    by: Actor,
+    action: str,
+    year: int,
+    note: str = "",
+) -> None:
+    """Write the given values (the source noted on each changed field) and audit the change."""
+    before = _facts(record, list(values))
+    for name, value in values.items():
+        setattr(record, name, value)
+    changed = _changed(before, values, new=new)
+    record.field_sources = {**record.field_sources, **dict.fromkeys(changed, source)}
+    record.confirmed_at = timezone.now()
+    if new:
+        record.save()
+    else:
+        record.save(update_fields=[*values, "field_sources", "confirmed_at", "updated_at"])
+    record.refresh_from_db(fields=list(fields))
+    old, after = audit_changes(before, _facts(record, list(values)))
+    code = record.village_id if isinstance(record, VillageFacts) else record.county_id
+    audit_record(
+        by=by,
+        action=action,
+        obj_type=action.split(".")[0],
+        obj_key=code,
+        division=code,
+        before=None if new else {"year": year, **old},
+        after={"year": year, **after},
+        note=note,
+    )
+
+
 @transaction.atomic
 def village_facts_save(
     *,
@@ -191,26 +229,15 @@ def village_facts_save(
     if errors:
         raise _refuse(BAD_VALUE, "村情有误，未保存", errors)
     facts = existing or VillageFacts(village_id=village.code, year=record_year, source=source)
-    before = _facts(facts, list(values))
-    for name, value in values.items():
-        setattr(facts, name, value)
-    changed = _changed(before, values, new=existing is None)
-    facts.field_sources = {**facts.field_sources, **dict.fromkeys(changed, source)}
-    facts.confirmed_at = timezone.now()
-    if existing is None:
-        facts.save()
-    else:
-        facts.save(update_fields=[*values, "field_sources", "confirmed_at", "updated_at"])
-    facts.refresh_from_db(fields=list(VILLAGE_FIELD_NAMES))
-    old, new = audit_changes(before, _facts(facts, list(values)))
-    audit_record(
+    _store(
+        facts,
+        new=existing is None,
+        values=values,
+        source=source,
+        fields=VILLAGE_FIELD_NAMES,
         by=by,
         action="village_facts.save",
-        obj_type="village_facts",
-        obj_key=village.code,
-        division=village.code,
-        before={"year": record_year, **old} if existing is not None else None,
-        after={"year": record_year, **new},
+        year=record_year,
         note="" if source == "manual" else f"来源：{codes.FACT_SOURCE.label_of(source)}",
     )
     return facts
@@ -239,25 +266,14 @@ def county_statistics_save(
         .first()
     )
     stats = existing or CountyStatistics(county_id=county.code, year=record_year, source=source)
-    before = _facts(stats, list(values))
-    for name, value in values.items():
-        setattr(stats, name, value)
-    changed = _changed(before, values, new=existing is None)
-    stats.field_sources = {**stats.field_sources, **dict.fromkeys(changed, source)}
-    stats.confirmed_at = timezone.now()
-    if existing is None:
-        stats.save()
-    else:
-        stats.save(update_fields=[*values, "field_sources", "confirmed_at", "updated_at"])
-    stats.refresh_from_db(fields=list(COUNTY_FIELD_NAMES))
-    old, new = audit_changes(before, _facts(stats, list(values)))
-    audit_record(
+    _store(
+        stats,
+        new=existing is None,
+        values=values,
+        source=source,
+        fields=COUNTY_FIELD_NAMES,
         by=by,
         action="county_statistics.save",
-        obj_type="county_statistics",
-        obj_key=county.code,
-        division=county.code,
-        before={"year": record_year, **old} if existing is not None else None,
-        after={"year": record_year, **new},
+        year=record_year,
     )
     return stats
