@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "fupin.dci",
     "fupin.evaluation",
     "fupin.analysis",
+    "fupin.measures",
     "fupin.web",
     "fupin.jobs",
 ]
