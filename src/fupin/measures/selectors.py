@@ -15,6 +15,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 
 from fupin.assessment.adapters import to_sql
+from fupin.divisions.selectors import subtree_q
 from fupin.measures.models import (
     Attendance,
     Cadre,
@@ -176,12 +177,11 @@ def measures_carried_out(household: Household, *, on: date | None = None) -> int
 # -- lists for the township and county ------------------------------------------------------------
 
 
-def _under(division_code: str, field_name: str = "village_id") -> Q:
+def _under(division_code: str, field_name: str = "village") -> Q:
+    """Rows whose division (``field_name``, a division foreign key) lies under the code."""
     if not division_code:
         return Q()
-    return Q(**{f"{field_name}__startswith": division_code}) & Q(
-        **{f"{field_name}__gte": division_code, f"{field_name}__lte": division_code.ljust(12, "9")}
-    )
+    return subtree_q(division_code, field=f"{field_name}__code")
 
 
 def overdue_visits(
@@ -196,7 +196,7 @@ def overdue_visits(
         household_id=OuterRef("household_id"), cadre_id=OuterRef("cadre_id"), date__gte=cutoff
     )
     return (
-        Pairing.objects.filter(_under(division_code, "household__village_id"), end__isnull=True)
+        Pairing.objects.filter(_under(division_code, "household__village"), end__isnull=True)
         .filter(start__lt=cutoff)
         .exclude(household__status__in=("removed",))
         .annotate(
@@ -240,7 +240,7 @@ def households_without_measure(division_code: str) -> QuerySet[Household]:
 def measure_counts(division_code: str, year: int | None = None) -> list[dict[str, Any]]:
     """Measures carried out under a division by category: count, households, amount."""
     qs = Measure.objects.filter(
-        _under(division_code, "household__village_id"), status__in=pm.CARRIED_OUT
+        _under(division_code, "household__village"), status__in=pm.CARRIED_OUT
     )
     if year is not None:
         qs = qs.filter(year=year)
