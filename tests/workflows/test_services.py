@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from fupin.common.errors import FupinError
 from fupin.common.models import AuditEvent
+from fupin.measures.models import Measure
+from fupin.measures.services import measure_record, measure_set_status
 from fupin.registry.models import Household, Member
 from fupin.workflows.models import Case, Objection, Step
 from fupin.workflows.services import (
@@ -452,7 +454,6 @@ def test_monitoring_category_is_checked(cast):
 RISK_DATA = {
     "note": "收入稳定，已落实产业帮扶",
     "income_stable_months": 8,
-    "measures": 2,
     "guarantees_secure": True,
     "rigid_spending_resolved": True,
 }
@@ -464,6 +465,21 @@ def with_income_above(hh: Household, amount: int = 20_000) -> None:
     income = HouseholdIncome.objects.filter(household=hh).order_by("-year").first()
     assert income is not None
     HouseholdIncome.objects.filter(pk=income.pk).update(wage=amount * income.household_size)
+
+
+def record_measure(hh: Household, status: str = "in_progress") -> Measure:
+    """A recorded industry measure (产业扶贫, begun a month ago) for the household."""
+    start = (timezone.now() - timedelta(days=30)).date()
+    return measure_record(
+        household_code=hh.code,
+        data={
+            "category": "industry",
+            "subtype": "industry.breeding",
+            "start": start,
+            "status": status,
+        },
+        by=None,
+    )
 
 
 def labour_household(cast, labour: bool) -> Household:
@@ -505,6 +521,27 @@ def test_risk_elimination_after_six_months_with_a_measure(cast, elapse):
         year=2021,
         data={**RISK_DATA, "income_stable_months": 5},
     )
+    # What the cadre states is not taken: the measures come from the records.
+    refused(
+        "WORKFLOW_RISK_NO_MEASURE",
+        case_open,
+        household=hh,
+        procedure="risk_elimination",
+        by=cast.village_cadre,
+        year=2021,
+        data={**RISK_DATA, "measures": 3},
+    )
+    planned = record_measure(hh, status="planned")
+    refused(
+        "WORKFLOW_RISK_NO_MEASURE",
+        case_open,
+        household=hh,
+        procedure="risk_elimination",
+        by=cast.village_cadre,
+        year=2021,
+        data=RISK_DATA,
+    )
+    measure_set_status(measure_id=planned.pk, status="in_progress", by=None)
     risk = case_open(
         household=hh, procedure="risk_elimination", by=cast.village_cadre, year=2021, data=RISK_DATA
     )

@@ -33,6 +33,7 @@ from fupin.accounts.scoping import in_scope
 from fupin.assessment.models import AssessmentResult
 from fupin.common.audit import audit_record, audit_record_bulk
 from fupin.common.errors import FupinError
+from fupin.measures.selectors import measures_carried_out
 from fupin.policy import workflows as wf
 from fupin.policy.parameters import DEFAULT_PARAMETERS, ParameterError
 from fupin.policy.rules import DEFAULT_RULE_SET
@@ -282,9 +283,9 @@ def _risk_facts(household: Household, year: int, data: Data, now: datetime) -> w
         threshold=_threshold(year, household.village_id),
         income_stable_months=int(data.get("income_stable_months") or 0),
         monitored_months=_months_between(monitored.closed_at, now),
-        # TODO(measures): count the household's assistance measures once they are recorded
-        # in the system; until then the cadre states the number.
-        measures=int(data.get("measures") or 0),
+        # The measures recorded for the household (in progress or done, begun by now): what
+        # the cadre states in ``data`` is not taken (精准施策 records them, fupin.measures).
+        measures=measures_carried_out(household, on=now.date()),
         has_labour_capacity=wf.has_labour_capacity(capacities),
         guarantees_secure=data.get("guarantees_secure") is True,
         rigid_spending_resolved=data.get("rigid_spending_resolved") is True,
