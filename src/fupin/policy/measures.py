@@ -460,17 +460,17 @@ def _loan(m: MeasureFacts, p: MeasureParameters) -> list[Refusal]:
 
 def _safety_net(m: MeasureFacts, p: MeasureParameters) -> list[Refusal]:
     """社会保障兜底 is for those who fully or partly lost labour capacity (五个一批 [S40]):
-    refuse it for a household whose members all have full labour capacity, unless a reason is
-    given (e.g. 临时救助 after a disaster)."""
+    without a member recorded as weak, lost or without labour capacity (a blank capacity is
+    not recorded, so it proves nothing), a reason is required (e.g. 临时救助 after a disaster
+    needs none)."""
     if m.subtype == "safety_net.temporary" or m.reason.strip():
         return []
-    capacities = [x.labour_capacity for x in m.members]
-    if capacities and all(c in FULL_LABOUR for c in capacities):
+    if not any(x.labour_capacity in WEAK_OR_LOST for x in m.members):
         return [
             Refusal(
                 MeasureCode.SAFETY_NET_LABOUR,
-                "兜底保障对象须为完全或部分丧失劳动能力的人口：该户成员均为普通或技能劳动力，"
-                "须说明理由",
+                "兜底保障对象须为完全或部分丧失劳动能力的人口：该户没有登记为弱劳动力、"
+                "丧失劳动力或无劳动力的成员，须说明理由",
             )
         ]
     return []
@@ -762,6 +762,8 @@ def suggestions_wide(
     h = inputs.household
     h = h.filter(h.status.isin(list(statuses)))
     m = inputs.member
+    # Aggregate only the selected households' members (a county need not read the province).
+    m = m.filter(m.household_id.isin(h.id))
     age = ibis.literal(year) - m.birth_date.year()
     cap = m.labour_capacity.strip().nullif("")
     full = cap.isin(list(FULL_LABOUR))
