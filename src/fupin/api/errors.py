@@ -37,7 +37,18 @@ CHECKED_ERRORS = error_responses(400, 401, 403, 404, 422)
 
 
 #: FupinError codes that mean "no such thing (that you may see)" or "not allowed".
-NOT_FOUND_CODES = frozenset({"DIVISION_UNKNOWN", "HOUSEHOLD_NOT_FOUND", "RUN_NOT_FOUND"})
+NOT_FOUND_CODES = frozenset(
+    {
+        "DIVISION_UNKNOWN",
+        "HOUSEHOLD_NOT_FOUND",
+        "RUN_NOT_FOUND",
+        # precise measures (fupin.api.measures)
+        "MEASURES_UNKNOWN_HOUSEHOLD",
+        "MEASURES_UNKNOWN_CADRE",
+        "MEASURE_NOT_FOUND",
+        "TEAM_MEMBER_NOT_FOUND",
+    }
+)
 FORBIDDEN_CODES = frozenset(
     {
         "OUT_OF_SCOPE",
