@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "generate",
     "importer",
     "village_facts",
+    "measures",
     "assess",
     "explain",
     "rollups",
@@ -24,6 +25,7 @@ COMMAND_MODULES = (
     "evaluation",
     "spark",  # adds `sharing match-spark`: after "sharing"
     "workflow",
+    "forms",
     "demo",
     "serve",
     "manage",

@@ -31,6 +31,10 @@ ACTION_LABELS: dict[str, str] = {
     "village_facts.import": "批量导入村情",
     "county_statistics.save": "录入县统计数据",
     "county_statistics.import": "批量导入县统计数据",
+    "measure.import": "批量导入帮扶措施",
+    "pairing.import": "批量导入结对帮扶",
+    "cadre.import": "批量导入帮扶责任人",
+    "visit.import": "批量导入走访记录",
 }
 
 
