@@ -39,6 +39,7 @@ def test_demo_reports_accounts_per_level(demo_home):
     for username in ("national", "province", "prefecture", "county", "township", "village"):
         assert username in done.stderr
     assert "昭觉县" in done.stderr
+    assert "精准施策" in done.stderr and "cadre" in done.stderr  # the measures step's summary
 
 
 def test_assess_then_explain_on_the_demo(demo_home):
@@ -124,3 +125,44 @@ def test_demo_matches_department_files_and_confirms_facts_with_their_source(demo
     manifest = json.loads((demo_home / "demo-departments" / "manifest.json").read_text())
     runs = db.execute("SELECT COUNT(*) FROM sharing_matchrun").fetchone()[0]
     assert runs == len(manifest["files"]) > 0
+
+
+def test_demo_gives_poor_households_plans_measures_cadres_visits_and_teams(demo_home):
+    import sqlite3
+
+    db = sqlite3.connect(demo_home / "fupin.sqlite3")
+
+    def one(sql: str) -> int:
+        return int(db.execute(sql).fetchone()[0])
+
+    poor = one(
+        "SELECT COUNT(*) FROM registry_household WHERE status IN ('poor', 'returned') "
+        "AND village_id LIKE '513431%'"  # the demo county (not the two contrasting ones)
+    )
+    assert poor > 100
+    assert one("SELECT COUNT(DISTINCT household_id) FROM measures_plan") == poor
+    assert one("SELECT COUNT(*) FROM measures_planitem WHERE suggestion <> ''") > poor
+    helped = one("SELECT COUNT(DISTINCT household_id) FROM measures_measure")
+    assert 0.7 * poor <= helped < poor
+    assert one("SELECT COUNT(DISTINCT household_id) FROM measures_pairing") == poor
+    assert (
+        one("SELECT MAX(n) FROM (SELECT COUNT(*) n FROM measures_pairing GROUP BY cadre_id)") <= 5
+    )
+    assert one("SELECT COUNT(*) FROM measures_visit WHERE date > date('now', 'localtime')") == 0
+    assert one("SELECT COUNT(*) FROM measures_visit") >= 9 * poor
+    assert one("SELECT COUNT(*) FROM measures_attendance WHERE days_present < 20") > 0
+    # the 帮扶责任人 who can sign in is a village cadre paired with households of the village
+    village = db.execute(
+        "SELECT p.division_id FROM accounts_profile p JOIN auth_user u ON u.id = p.user_id "
+        "JOIN measures_cadre c ON c.user_id = u.id "
+        "WHERE u.username = 'cadre' AND p.role = 'village_cadre'"
+    ).fetchone()[0]
+    assert (
+        one(
+            "SELECT COUNT(*) FROM measures_pairing p JOIN measures_cadre c ON c.id = p.cadre_id "
+            "JOIN auth_user u ON u.id = c.user_id "
+            "JOIN registry_household h ON h.id = p.household_id "
+            f"WHERE u.username = 'cadre' AND h.village_id = '{village}'"
+        )
+        > 0
+    )

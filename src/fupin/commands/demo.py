@@ -170,6 +170,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         users = _demo_users_by_name()
         _sharing_demo(args, village_user=users["village"], county_user=users["county"])
+        from fupin.measures.demo import _measures_demo
+
+        _measures_demo(args)
     except FupinError as exc:
         return fail(exc.code, exc.message)
     console.print("5/5 演示账户（密码相同）：")
