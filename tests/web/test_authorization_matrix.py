@@ -45,6 +45,7 @@ from fupin.registry.models import Household, HouseholdIncome, LivingConditions, 
 from fupin.synth.generator import generate
 from fupin.workflows.models import Case, Objection
 from tests.registry.flatfiles import make_id
+from tests.web import matrix_measures
 
 # --- the rule table --------------------------------------------------------------------------
 
@@ -70,6 +71,11 @@ VILLAGE_FACTS_EDITORS = frozenset(
     {Role.VILLAGE_CADRE, Role.TOWNSHIP_REVIEWER, Role.COUNTY_OFFICE, Role.ADMINISTRATOR}
 )
 
+#: Who records a work team's attendance: the township, the county (and the member themself).
+ATTENDANCE_RECORDERS = frozenset({Role.TOWNSHIP_REVIEWER, Role.COUNTY_OFFICE, Role.ADMINISTRATOR})
+#: Who registers 帮扶责任人: the county office.
+CADRE_REGISTRARS = frozenset({Role.COUNTY_OFFICE, Role.ADMINISTRATOR})
+
 #: The personas that may record a province's designation (a province-level user).
 DESIGNATORS = frozenset({Role.ADMINISTRATOR})
 
@@ -89,7 +95,13 @@ RULES: dict[str, Rule] = {
     "web:income_record": Rule(Action.EDIT_REGISTRY),
     "web:conditions_update": Rule(Action.EDIT_REGISTRY),
     "web:id_check": Rule(Action.EDIT_REGISTRY),  # a registration helper
+    # A household's assistance pages: recording a measure needs the editing right in the
+    # household's village; the visit form opens for a 帮扶责任人 linked to the user (no persona
+    # here) or for an editor of the registry, and names no object.
+    "web:measure_new": Rule(Action.EDIT_REGISTRY),
+    "web:visit_new": Rule(Action.EDIT_REGISTRY),
     "web:household_export": Rule(Action.EXPORT),
+    "web:household_card": Rule(Action.VIEW_REGISTRY),  # the 明白卡 PDF: private, in scope
     # Excel import.
     "web:import_upload": Rule(Action.IMPORT),
     "web:import_job": Rule(Action.IMPORT, owner_only=True),
@@ -179,6 +191,35 @@ RULES: dict[str, Rule] = {
     "web:reports_table_csv": Rule(Action.EXPORT),
     "api-v1:tables": Rule(Action.VIEW_REGISTRY),
     "api-v1:table": Rule(Action.VIEW_REGISTRY),
+    # Precise measures (精准施策): reading needs the registry right; measures, plans,
+    # pairings and visits need the editing right; cadres are the county office's; attendance
+    # is recorded by the township or the county (fupin.measures.services).
+    "api-v1:household_measures": Rule(Action.VIEW_REGISTRY),
+    "api-v1:household_measure_record": Rule(Action.EDIT_REGISTRY, "POST"),
+    "api-v1:measure_status": Rule(Action.EDIT_REGISTRY, "PATCH"),
+    "api-v1:household_plan": Rule(Action.VIEW_REGISTRY),
+    "api-v1:household_plan_save": Rule(Action.EDIT_REGISTRY, "PUT"),
+    "api-v1:household_suggestions": Rule(Action.VIEW_REGISTRY),
+    "api-v1:household_pairings": Rule(Action.VIEW_REGISTRY),
+    "api-v1:household_pairing_assign": Rule(Action.EDIT_REGISTRY, "POST"),
+    "api-v1:household_visits": Rule(Action.VIEW_REGISTRY),
+    "api-v1:household_visit_record": Rule(Action.EDIT_REGISTRY, "POST"),
+    "api-v1:cadre_list": Rule(Action.VIEW_REGISTRY),
+    "api-v1:cadre_create": Rule(Action.EDIT_REGISTRY, "POST", roles=CADRE_REGISTRARS),
+    "api-v1:overdue_visit_list": Rule(Action.VIEW_REGISTRY),
+    "api-v1:village_team": Rule(Action.VIEW_REGISTRY),
+    "api-v1:village_team_attendance": Rule(
+        Action.VIEW_REGISTRY, "POST", roles=ATTENDANCE_RECORDERS
+    ),
+    # The township's and county's assistance pages: reading needs the registry right and the
+    # subtree (a team is named by its village); deciding a leave and recording attendance are
+    # the services' decision, shown as a message (allowed here), outside the subtree 404.
+    "web:measures_overdue": Rule(Action.VIEW_REGISTRY),
+    "web:measures_home_panel": Rule(Action.VIEW_REGISTRY),
+    "web:teams": Rule(Action.VIEW_REGISTRY),
+    "web:team_detail": Rule(Action.VIEW_REGISTRY),
+    "web:team_leave_decide": Rule(Action.VIEW_REGISTRY, "POST"),
+    "web:team_attendance": Rule(Action.VIEW_REGISTRY, "POST"),
     # The Django admin's own sign-in page.
     "admin:login": Rule("public"),
 }
@@ -480,7 +521,7 @@ Filler = Callable[[str, Place], tuple[str, bool]]
 def _code(name: str, place: Place) -> tuple[str, bool]:
     if name == "web:analysis_map":  # public boundaries of 凉山州: no object of a division
         return "5134", False
-    if "division" in name or "village_facts" in name:
+    if "division" in name or "village_facts" in name or "village_team" in name:
         return place.village, True
     return place.household, True
 
@@ -562,6 +603,8 @@ FILLERS: dict[str, Filler] = {
     "evaluation_id": lambda name, place: (str(_evaluation_at(place)), True),
     "sample_id": lambda name, place: (str(_sample_at(place)), True),
     "pk": lambda name, place: (str(_flag_at(place)), True),  # web:sharing_resolve
+    "measure_id": lambda name, place: (str(matrix_measures.measure_at(place.household)), True),
+    "village_code": lambda name, place: (place.village, True),  # web:team_detail and its posts
 }
 
 
@@ -691,6 +734,10 @@ BODIES: dict[str, Callable[[Place], tuple[dict[str, object], bool]]] = {
         },
         False,
     ),
+    **{
+        name: lambda place, body=body: body(place.household, place.village)
+        for name, body in matrix_measures.BODIES.items()
+    },
 }
 
 

@@ -19,6 +19,8 @@ urlpatterns = [
     # Areas add one include line each below.
     path("", include("fupin.web.urls.imports")),
     path("", include("fupin.web.urls.households")),
+    path("", include("fupin.web.urls.measures_household")),
+    path("", include("fupin.web.urls.measures")),
     path("", include("fupin.web.urls.notices")),
     path("", include("fupin.web.urls.sharing")),
     path("", include("fupin.web.urls.evaluation")),
@@ -27,4 +29,5 @@ urlpatterns = [
     path("", include("fupin.web.urls.analysis_deep_poverty")),
     path("", include("fupin.web.urls.village_facts")),
     path("", include("fupin.web.urls.reports_tables")),
+    path("", include("fupin.web.urls.measures_card")),
 ]

@@ -49,6 +49,7 @@ from fupin.web.forms.households import (
     errors_to_forms,
     short_village_name,
 )
+from fupin.web.views.measures_household import household_section
 
 PAGE_SIZE = 50
 #: The list counts its matches up to this many; beyond, it says "more than".
@@ -352,6 +353,9 @@ def household_detail(request: HttpRequest, code: str) -> HttpResponse:
         "history": _history(detail.household),
         "can_edit": can(request.user, Action.EDIT_REGISTRY),
         "other_causes": [codes.CAUSE.label_of(c) for c in detail.household.other_causes],
+        "assistance": household_section(
+            request, detail.household, explanation.year if explanation else None
+        ),
     }
     return render(request, "web/households/detail.html", context)
 
