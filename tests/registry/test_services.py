@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from fupin.common.errors import FupinError
+from fupin.common.models import AuditEvent
 from fupin.registry.imports.services import registry_import_file
 from fupin.registry.models import Household, HouseholdIncome, LivingConditions, Member
 from fupin.registry.services import (
@@ -19,6 +20,7 @@ from fupin.registry.services import (
     household_register,
     income_record,
     member_add,
+    member_update,
 )
 from tests.registry.flatfiles import VILLAGE_1, make_id
 
@@ -191,3 +193,46 @@ def test_conditions_update_sets_given_fields_and_notes_their_source(valid_csv: P
     with pytest.raises(FupinError) as err:
         conditions_update(household=h, data={"road_type": "高速公路"})
     assert [e["code"] for e in err.value.details["errors"]] == ["CODE_UNKNOWN"]
+
+
+def test_member_update_sets_facts_checked_like_cells_and_audits_only_changes() -> None:
+    h = household_register(village_code=VILLAGE_1, data=household(), members=[HEAD, WIFE])
+    wife = h.members.get(relation="spouse")
+
+    changed = member_update(
+        member=wife,
+        data={"health": "患有大病", "labour_capacity": "weak", "dibao": "是"},
+        source="import",
+        note="入户调查表",
+    )
+
+    wife.refresh_from_db()
+    assert changed == ["dibao", "health", "labour_capacity"]
+    assert (wife.health, wife.labour_capacity, wife.dibao) == ("serious", "weak", True)
+    assert wife.field_sources == dict.fromkeys(changed, "import")
+    event = AuditEvent.objects.get(action="member.update")
+    assert event.after["health"] == "serious" and event.note == "入户调查表"
+    assert "*" in event.after["member"]  # the ID number is masked
+    # The same facts again change nothing and write no audit event.
+    assert member_update(member=wife, data={"health": "serious"}, source="import") == []
+    assert AuditEvent.objects.filter(action="member.update").count() == 1
+
+
+def test_member_update_refuses_bad_cells_and_identity_fields_and_stores_nothing() -> None:
+    h = household_register(village_code=VILLAGE_1, data=household(), members=[HEAD])
+    head = h.members.get()
+    before = (head.name, head.health, head.migrant_months)
+
+    with pytest.raises(FupinError) as err:
+        member_update(member=head, data={"health": "还行", "migrant_months": 13})
+    assert err.value.code == "MEMBER_INVALID"
+    assert {(e["field"], e["code"]) for e in err.value.details["errors"]} == {
+        ("health", "CODE_UNKNOWN"),
+        ("migrant_months", "NUMBER_OUT_OF_RANGE"),
+    }
+    with pytest.raises(FupinError) as identity:
+        member_update(member=head, data={"name": "别人"})
+    assert identity.value.code == "FIELD_UNKNOWN"
+    head.refresh_from_db()
+    assert (head.name, head.health, head.migrant_months) == before
+    assert not AuditEvent.objects.filter(action="member.update").exists()

@@ -25,6 +25,7 @@ ACTION_LABELS: dict[str, str] = {
     "household.import": "批量导入",
     "household.update": "修改户信息",
     "member.add": "添加家庭成员",
+    "member.update": "修改家庭成员信息",
     "income.record": "录入年度收支",
     "conditions.update": "更新生产生活条件",
     "village_facts.save": "录入村情",

@@ -54,6 +54,7 @@ EVENT_OF_ACTION = {
     "household.update": "UPDATE",
     "household.import": "UPDATE",
     "member.add": "UPDATE",
+    "member.update": "UPDATE",
     "income.record": "UPDATE",
     "conditions.update": "UPDATE",
     "wf.exit.cancel": "EXIT",

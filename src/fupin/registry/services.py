@@ -258,6 +258,79 @@ def member_add(*, household: Household, data: MemberData, by: object | None = No
     return member
 
 
+#: Member facts that change after registration and may be set again (a survey, a form, a
+#: department). Identity — name, ID number, relation — is registered once with member_add.
+MEMBER_UPDATABLE = (
+    "education",
+    "school_status",
+    "school_exempt_physical",
+    "health",
+    "labour_capacity",
+    "migrant_work",
+    "migrant_months",
+    "basic_medical",
+    "serious_illness_insurance",
+    "pension",
+    "dibao",
+    "tekun",
+)
+
+
+@transaction.atomic
+def member_update(
+    *,
+    member: Member,
+    data: Mapping[str, Value],
+    source: str = "manual",
+    by: object | None = None,
+    note: str = "",
+) -> list[str]:
+    """Set some facts of a registered member, checked like the cells of an imported file.
+
+    Returns the fields whose value changed (nothing is written or audited when none did). A
+    blank value clears the fact to "not recorded". Fields set from another source than the
+    member's are noted in ``field_sources``.
+    """
+    _check_keys(data, MEMBER_UPDATABLE, "家庭成员")
+    given = {k: _text(v) for k, v in data.items()}
+    # The ID number rides along so the checks that depend on the age (school status) run.
+    parsed_batch, error_table = parse_batch(_one_row({"id_number": member.id_number, **given}))
+    errors = [e for e in row_errors(error_table) if e.column in given]
+    if errors:
+        raise _refuse("MEMBER_INVALID", "成员信息有误，未保存", errors, member_row=False)
+    parsed = parsed_batch.to_pylist()[0]
+    updates: dict[str, Any] = {}
+    for k in given:
+        v = parsed[k]
+        if v is None:
+            model_field = Member._meta.get_field(k)
+            assert isinstance(model_field, models.Field)  # a concrete column, not a relation
+            v = model_field.get_default() if not model_field.null else None
+        updates[k] = v
+    old, new = audit_changes(_facts(member, list(updates)), updates)
+    if not new:
+        return []
+    for k, v in updates.items():
+        setattr(member, k, v)
+    member.confirmed_at = timezone.now()
+    if member.source != source:
+        member.field_sources = {**member.field_sources, **dict.fromkeys(new, source)}
+    member.save(update_fields=[*updates, "confirmed_at", "field_sources", "updated_at"])
+    household = member.household
+    audit_record(
+        by=by,
+        action="member.update",
+        obj_type="household",
+        obj_key=household.code,
+        division=household.village_id,
+        before={"member": masked(member.id_number), **old},
+        after={"member": masked(member.id_number), **new},
+        note=note,
+    )
+    rollups_mark_dirty(village_codes=[household.village_id])
+    return sorted(new)
+
+
 @transaction.atomic
 def income_record(
     *,
