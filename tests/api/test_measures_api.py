@@ -76,6 +76,25 @@ def test_a_measure_is_recorded_and_listed(api_as: ApiAs, poor_household: Househo
     status, page = api.get(f"/households/{poor_household.code}/measures")
     assert status == 200
     assert page["count"] == 1 and page["items"][0]["id"] == body["id"]
+    assert page["items"][0]["beneficiaries"] == [{"id_number": head.id_number, "name": head.name}]
+
+
+def test_a_measure_names_several_beneficiaries(api_as: ApiAs, poor_household: Household):
+    api = api_as(COUNTY)
+    ids = list(poor_household.members.order_by("id").values_list("id_number", flat=True)[:2])
+    path = f"/households/{poor_household.code}/measures"
+    status, body = api.post(
+        path, {"category": "health", "start": "2020-03-01", "beneficiaries": ids}
+    )
+    assert status == 201, body
+    assert {b["id_number"] for b in body["beneficiaries"]} == set(ids)
+    status, body = api.post(
+        path, {"category": "health", "start": "2020-03-01", "beneficiaries": ["110101199001011237"]}
+    )
+    assert status == 400, body
+    assert [(e["field"], e["code"]) for e in body["details"]["errors"]] == [
+        ("beneficiaries", "MEASURES_UNKNOWN_MEMBER")
+    ]
 
 
 def test_a_loan_to_a_71_year_old_is_refused_with_its_rule(
@@ -265,7 +284,14 @@ def test_a_visit_is_recorded_and_a_future_one_refused(
     assert (status, body["code"]) == (400, "VISIT_BEFORE_PAIRING")
     status, page = api.get(path)
     assert status == 200 and page["count"] == 1 and page["items"][0]["minutes"] == 40
-    assert Visit.objects.count() == 1
+    assert page["items"][0]["latitude"] is None
+    status, body = api.post(
+        path, {**visit, "date": "2020-02-11", "latitude": 28.01, "longitude": 102.84}
+    )
+    assert status == 201 and (body["latitude"], body["longitude"]) == ("28.010000", "102.840000")
+    status, body = api.post(path, {**visit, "date": "2020-02-12", "latitude": 28.01})
+    assert (status, body["code"]) == (400, "VISIT_BAD_VALUE")
+    assert Visit.objects.count() == 2
 
 
 def test_an_analyst_cannot_record_a_visit(

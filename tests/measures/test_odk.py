@@ -11,6 +11,7 @@ import io
 import zipfile
 from collections.abc import Sequence
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -170,7 +171,8 @@ def test_an_odk_central_export_records_each_visit_once(pairing: Pairing, tmp_pat
     assert visits[0].content == "了解春耕情况；本次措施：产业扶贫（养殖业）、健康扶贫"
     assert visits[0].minutes == 40 and visits[1].minutes is None
     assert visits[0].source == "import" and visits[0].next_step == "联系农技员"
-    # The location has no column on Visit: it is kept with the import's audit event.
+    # The geopoint is stored on the visit (6 decimals) and kept with the import's audit event.
+    assert (visits[0].latitude, visits[0].longitude) == (Decimal("28.01"), Decimal("102.84"))
     event = AuditEvent.objects.get(obj_type="form_submission", obj_key=UUIDS[0])
     assert event.after["location"] == {"lat": 28.01, "lon": 102.84}
 

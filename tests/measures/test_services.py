@@ -508,3 +508,74 @@ def test_team_attendance_and_leave(poor_household):
     county = user("county", Role.COUNTY_OFFICE, village[:6])
     assert leave_decide(leave_id=long.pk, approve=False, by=county).status == "refused"
     refused("LEAVE_DECIDED", leave_decide, leave_id=long.pk, approve=True, by=county)
+
+
+def test_a_measure_names_several_beneficiaries_and_refuses_strangers(poor_household):
+    members = list(poor_household.members.order_by("id"))
+    assert len(members) >= 2, "the fixture household has several members"
+    first, second = members[0], members[1]
+    m = measure_record(
+        household_code=poor_household.code,
+        data={
+            "category": "health",
+            "start": "2020-03-01",
+            "member": first.id_number,
+            "beneficiaries": f"{second.id_number.lower()}、{first.id_number}",
+        },
+        by=None,
+    )
+    assert set(m.beneficiaries.values_list("pk", flat=True)) == {first.pk, second.pk}
+    event = AuditEvent.objects.filter(action="measure.record").latest("id")
+    assert len(event.after["beneficiaries"]) == 2
+    assert all("*" in x for x in event.after["beneficiaries"])  # masked, never the full number
+    # None named: the whole household benefits (no rows).
+    whole = measure_record(
+        household_code=poor_household.code,
+        data={"category": "health", "start": "2020-03-02"},
+        by=None,
+    )
+    assert whole.beneficiaries.count() == 0
+    before = Measure.objects.count()
+    err = refused(
+        "MEASURES_UNKNOWN_MEMBER",
+        measure_record,
+        household_code=poor_household.code,
+        data={
+            "category": "health",
+            "start": "2020-03-03",
+            "beneficiaries": [second.id_number, "110101199001011237"],
+        },
+        by=None,
+    )
+    assert [e["field"] for e in err.details["errors"]] == ["beneficiaries"]
+    assert "110101199001011237" not in err.message + str(err.details)
+    assert Measure.objects.count() == before
+
+
+def test_a_visit_keeps_its_place_and_refuses_half_or_impossible_places(
+    pairing, poor_household, cadre
+):
+    v = visit_record(
+        household_code=poor_household.code,
+        cadre=cadre,
+        visit_date="2020-01-15",
+        content="核实收入",
+        latitude=28.0123456,
+        longitude=102.84,
+        by=None,
+    )
+    v.refresh_from_db()
+    assert (v.latitude, v.longitude) == (Decimal("28.012346"), Decimal("102.840000"))
+    for lat, lon in ((28.0, None), (91.0, 102.0), (28.0, 181.0), (float("nan"), 102.0)):
+        refused(
+            "LOCATION_BAD",
+            visit_record,
+            household_code=poor_household.code,
+            cadre=cadre,
+            visit_date="2020-01-16",
+            content="x",
+            latitude=lat,
+            longitude=lon,
+            by=None,
+        )
+    assert Visit.objects.filter(household=poor_household).count() == 1

@@ -169,7 +169,12 @@ class MeasureIn(Schema):
     start: dt.date = Field(description="开始日期")
     end: dt.date | None = Field(None, description="结束日期")
     status: MeasureStatus | None = Field(None, description="状态（不填为 in_progress 实施中）")
-    member: IdNumber | None = Field(None, description="受益成员（借款人、上岗人）的身份证号")
+    member: IdNumber | None = Field(
+        None, description="对象成员（借款人、岗位人员、受助对象）的身份证号"
+    )
+    beneficiaries: list[IdNumber] = Field(
+        default_factory=list, description="其他受益成员的身份证号（都不填为全户受益）"
+    )
     cadre: Id | None = Field(None, description="责任人（帮扶责任人编号）")
     term_months: int | None = Field(None, ge=1, le=600, description="贷款期限（月）")
     purpose: LoanPurpose | None = Field(None, description="贷款用途代码")
@@ -182,6 +187,11 @@ class MeasureStatusIn(Schema):
 
     status: MeasureStatus = Field(description="新状态代码：planned、in_progress、done、cancelled")
     end: dt.date | None = Field(None, description="结束日期（完成时，不填为今天）")
+
+
+class BeneficiaryOut(Schema):
+    id_number: str
+    name: str
 
 
 class MeasureOut(Schema):
@@ -200,8 +210,11 @@ class MeasureOut(Schema):
     end: dt.date | None
     status: str
     status_label: str
-    member_id_number: str | None = Field(description="受益成员身份证号；null 为全户受益")
+    member_id_number: str | None = Field(description="对象成员身份证号；null 为全户")
     member_name: str | None
+    beneficiaries: list[BeneficiaryOut] = Field(
+        description="受益成员（对象成员在内）；空为全户受益"
+    )
     cadre_id: int | None
     cadre_name: str | None
     term_months: int | None
@@ -232,6 +245,9 @@ def measure_out(m: Measure) -> dict[str, Any]:
         "status_label": pm.MEASURE_STATUS.label_of(m.status),
         "member_id_number": m.member.id_number if m.member else None,
         "member_name": m.member.name if m.member else None,
+        "beneficiaries": [
+            {"id_number": b.id_number, "name": b.name} for b in m.beneficiaries.all()
+        ],
         "cadre_id": m.cadre_id,
         "cadre_name": m.cadre.name if m.cadre else None,
         "term_months": m.term_months,
@@ -245,7 +261,11 @@ def measure_out(m: Measure) -> dict[str, Any]:
 
 
 def _measures(**filters: Any) -> QuerySet[Measure]:
-    return Measure.objects.filter(**filters).select_related("household", "member", "cadre")
+    return (
+        Measure.objects.filter(**filters)
+        .select_related("household", "member", "cadre")
+        .prefetch_related("beneficiaries")
+    )
 
 
 @router.get("/households/{code}/measures", response={200: list[MeasureOut], **ONE_ERRORS})
@@ -582,6 +602,8 @@ class VisitIn(Schema):
     content: Required500 = Field(description="帮扶内容")
     next_step: Text300 | None = Field(None, description="下一步")
     minutes: int | None = Field(None, ge=1, le=1440, description="时长（分钟）")
+    latitude: float | None = Field(None, ge=-90, le=90, description="走访地点纬度（WGS 84）")
+    longitude: float | None = Field(None, ge=-180, le=180, description="走访地点经度（WGS 84）")
 
 
 class VisitOut(Schema):
@@ -593,6 +615,8 @@ class VisitOut(Schema):
     content: str
     next_step: str
     has_photo: bool
+    latitude: Decimal | None
+    longitude: Decimal | None
     source: str
     created_at: dt.datetime
 
@@ -607,6 +631,8 @@ def visit_out(v: Visit) -> dict[str, Any]:
         "content": v.content,
         "next_step": v.next_step,
         "has_photo": bool(v.photo),
+        "latitude": v.latitude,
+        "longitude": v.longitude,
         "source": v.source,
         "created_at": v.created_at,
     }
@@ -634,6 +660,8 @@ def household_visit_record(request: HttpRequest, data: VisitIn, code: str = CODE
         content=data.content,
         next_step=data.next_step or "",
         minutes=data.minutes,
+        latitude=data.latitude,
+        longitude=data.longitude,
         by=request.user,
     )
     return Status(201, visit_out(Visit.objects.select_related("cadre").get(pk=visit.pk)))

@@ -241,7 +241,7 @@ def card_context(household: Household, year: int, *, today: date | None = None) 
         CardItem(
             category=m.get_category_display(),
             subtype=m.get_subtype_display() if m.subtype else "",
-            who=m.member.name if m.member else _("全家"),
+            who=m.beneficiary_names or _("全家"),
             amount=m.amount,
             status=m.get_status_display(),
             when=_period(m.start, m.end),

@@ -112,6 +112,9 @@ class Visit(SourcedFact):
     content = models.CharField("帮扶内容", max_length=500)
     next_step = models.CharField("下一步", max_length=300, blank=True)
     photo = models.FileField("照片", upload_to="visits/%Y/%m/", blank=True)
+    #: Where the visit was recorded (a phone's or an ODK form's geopoint), WGS 84 degrees.
+    latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
     #: The submission id of an ODK / Kobo form, so a re-import does not repeat the visit.
     submission = models.CharField("表单提交编号", max_length=64, blank=True)
 
@@ -122,6 +125,11 @@ class Visit(SourcedFact):
         constraints = [
             models.UniqueConstraint(
                 fields=["submission"], condition=~Q(submission=""), name="visit_submission_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="visit_location_pair_in_range",
             ),
         ]
 
@@ -218,10 +226,18 @@ class Measure(SourcedFact):
     )
     member = models.ForeignKey(
         "registry.Member",
-        verbose_name="受益成员",
+        verbose_name="对象成员",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="借款人、岗位人员或受助对象；空 = 全户",
+    )
+    #: Every member the measure benefits (the target member among them); none = the household.
+    beneficiaries = models.ManyToManyField(
+        "registry.Member",
+        verbose_name="受益成员",
+        blank=True,
         related_name="+",
         help_text="空 = 全户受益",
     )
@@ -260,6 +276,15 @@ class Measure(SourcedFact):
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.category} {self.start}"
+
+    @property
+    def beneficiary_names(self) -> str:
+        """The names of the members it benefits ("" = the whole household); reads the
+        prefetched ``beneficiaries`` when there are (prefetch them for lists)."""
+        names = [b.name for b in self.beneficiaries.all()]
+        if not names and self.member_id is not None:
+            names = [self.member.name]
+        return "、".join(names)
 
 
 class WorkTeam(SourcedFact):

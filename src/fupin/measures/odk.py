@@ -40,9 +40,8 @@ from typing import Any
 
 from django.core.files import File
 from django.db import transaction
-from django.utils import timezone
 
-from fupin.common.audit import audit_changes, audit_record
+from fupin.common.audit import audit_record
 from fupin.common.errors import FupinError
 from fupin.common.models import AuditEvent
 from fupin.measures.models import Cadre, Pairing, Visit
@@ -51,8 +50,7 @@ from fupin.measures.xlsform import YES_NO, Field, Form, Group, build_form
 from fupin.policy import idnumber
 from fupin.policy import measures as pm
 from fupin.registry.models import Household, Member
-from fupin.registry.services import conditions_update
-from fupin.reports.services import rollups_mark_dirty
+from fupin.registry.services import conditions_update, member_update
 
 #: Columns that hold the instance id, in order of preference.
 ID_COLUMNS = ("KEY", "_uuid", "meta-instanceID", "meta/instanceID", "instanceID")
@@ -621,6 +619,8 @@ def _record_visit(v: _Visit, *, by: Actor, media: Path | None, write: bool) -> b
                     minutes=v.minutes,
                     photo=File(fh, name=v.photo) if fh is not None else None,
                     submission=v.instance,
+                    latitude=v.location["lat"] if v.location else None,
+                    longitude=v.location["lon"] if v.location else None,
                     by=by,
                     source="import",
                 )
@@ -841,33 +841,18 @@ def _members_update(
 ) -> int:
     """Set the observed facts of the surveyed members; return how many changed."""
     changed = 0
-    now = timezone.now()
-    for _, facts in s.members:
+    for row, facts in s.members:
         member = stored.get((household.pk, facts["id_number"]))
         if member is None:
             continue
         updates = {k: facts[k] for k in MEMBER_FACTS if k in facts}
-        before = {k: getattr(member, k) for k in updates}
-        old, new = audit_changes(before, updates)
-        if not new:
-            continue
-        for k, v in updates.items():
-            setattr(member, k, v)
-        member.confirmed_at = now
-        if member.source != "import":
-            member.field_sources = {**member.field_sources, **dict.fromkeys(new, "import")}
-        member.save(update_fields=[*updates, "confirmed_at", "field_sources", "updated_at"])
-        audit_record(
-            by=by,
-            action="member.update",
-            obj_type="household",
-            obj_key=household.code,
-            division=household.village_id,
-            before={"member": idnumber.masked(member.id_number), **old},
-            after={"member": idnumber.masked(member.id_number), **new},
-            note="入户调查表",
-        )
-        changed += 1
+        try:
+            if member_update(
+                member=member, data=updates, source="import", by=by, note="入户调查表"
+            ):
+                changed += 1
+        except FupinError as exc:
+            _service_errors(row, exc, {})
     return changed
 
 
@@ -885,8 +870,6 @@ def _store_survey(
                 _service_errors(s.row, exc, {})
                 return 0
         changed = _members_update(s, household, stored, by)
-        if changed:
-            rollups_mark_dirty(village_codes=[household.village_id])
         audit_record(
             by=by,
             action=ACTIONS["household"],
@@ -947,7 +930,7 @@ def households_import(
         try:
             with transaction.atomic():
                 report.members_updated = store()
-                if any(s.row.errors for s in good):
+                if any(s.row.errors or any(r.errors for r, _ in s.members) for s in good):
                     raise _Rollback  # someone changed the household since the check
         except _Rollback:
             report.members_updated = 0

@@ -118,7 +118,8 @@ class HouseholdMeasures:
 def household_measures(
     household: Household, year: int, *, today: date | None = None
 ) -> HouseholdMeasures:
-    """The plan of ``year``, every measure, the pairings and the latest visits (four queries)."""
+    """The plan of ``year``, every measure with its beneficiaries, the pairings and the latest
+    visits (five queries)."""
     today = today or date.today()
     plan = (
         Plan.objects.filter(household=household, year=year)
@@ -128,6 +129,7 @@ def household_measures(
     measures = list(
         Measure.objects.filter(household=household)
         .select_related("member", "cadre")
+        .prefetch_related("beneficiaries")
         .order_by("-year", "-start", "-pk")
     )
     pairings = list(

@@ -15,6 +15,7 @@ member, the township or the county; leave is approved by the level the days call
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -45,6 +46,7 @@ from fupin.measures.models import (
 )
 from fupin.policy import codes
 from fupin.policy import measures as pm
+from fupin.policy.idnumber import masked
 from fupin.registry.models import Household, LivingConditions, Member
 
 Actor: TypeAlias = AbstractBaseUser | AnonymousUser | None
@@ -224,6 +226,7 @@ MEASURE_FIELDS = (
     "end",
     "status",
     "member",
+    "beneficiaries",
     "cadre",
     "term_months",
     "purpose",
@@ -252,6 +255,19 @@ class MeasureInput:
     purpose: str
     reason: str
     evidence: str
+    #: ID numbers of the members it benefits besides the target member (none = the household).
+    beneficiary_id_numbers: tuple[str, ...] = ()
+
+
+#: What separates ID numbers in one cell or field ("、", ",", ";", spaces).
+_ID_LIST = re.compile(r"[、,，;；\s]+")
+
+
+def _id_numbers(value: object) -> tuple[str, ...]:
+    """ID numbers from a list or a cell, upper-cased, in order, each once."""
+    items = value if isinstance(value, (list, tuple)) else _ID_LIST.split(str(value or ""))
+    out = [str(x).strip().upper() for x in items]
+    return tuple(dict.fromkeys(x for x in out if x))
 
 
 def measure_parse(data: Mapping[str, object]) -> tuple[MeasureInput | None, list[FieldProblem]]:
@@ -319,6 +335,7 @@ def measure_parse(data: Mapping[str, object]) -> tuple[MeasureInput | None, list
         purpose=purpose,
         reason=text("reason", 300),
         evidence=text("evidence", 300),
+        beneficiary_id_numbers=_id_numbers(data.get("beneficiaries")),
     )
     return (None if problems else parsed), problems
 
@@ -352,8 +369,17 @@ def measure_problems(
         member = ctx.members.get(m.member_id_number)
         if member is None:
             problems.append(
-                FieldProblem("member", "MEASURES_UNKNOWN_MEMBER", "受益成员不是该户的家庭成员")
+                FieldProblem("member", "MEASURES_UNKNOWN_MEMBER", "对象成员不是该户的家庭成员")
             )
+    strangers = [x for x in m.beneficiary_id_numbers if x not in ctx.members]
+    if strangers:
+        problems.append(
+            FieldProblem(
+                "beneficiaries",
+                "MEASURES_UNKNOWN_MEMBER",
+                f"受益成员 {'、'.join(masked(x) for x in strangers)} 不是该户的家庭成员",
+            )
+        )
     facts = pm.MeasureFacts(
         category=m.category,
         subtype=m.subtype,
@@ -418,6 +444,9 @@ def measure_record(
         evidence=parsed.evidence,
         source=source,
     )
+    beneficiaries = measure_beneficiaries(parsed, ctx, member)
+    if beneficiaries:
+        measure.beneficiaries.set(beneficiaries)
     audit_record(
         by=by,
         action="measure.record",
@@ -431,9 +460,21 @@ def measure_record(
             "amount": measure.amount,
             "start": measure.start,
             "status": measure.status,
+            "beneficiaries": [masked(b.id_number) for b in beneficiaries],
         },
     )
     return measure
+
+
+def measure_beneficiaries(
+    m: MeasureInput, ctx: HouseholdContext, member: Member | None
+) -> list[Member]:
+    """The members a checked measure benefits: the target member first, then the others named
+    (empty: the whole household)."""
+    named = [ctx.members[x] for x in m.beneficiary_id_numbers if x in ctx.members]
+    if member is not None and member.pk not in {b.pk for b in named}:
+        named.insert(0, member)
+    return named
 
 
 @transaction.atomic
@@ -698,6 +739,8 @@ def visit_record(
     minutes: int | None = None,
     photo: Any = None,
     submission: str = "",
+    latitude: float | Decimal | None = None,
+    longitude: float | Decimal | None = None,
     by: Actor,
     source: str = "manual",
 ) -> Visit:
@@ -716,6 +759,7 @@ def visit_record(
         problems.append(FieldProblem("content", "REQUIRED", "请填写帮扶内容"))
     if minutes is not None and not 0 < minutes <= 24 * 60:
         problems.append(FieldProblem("minutes", "NUMBER_BAD", "时长须在 1–1440 分钟之间"))
+    lat, lon = _location(latitude, longitude, problems)
     if problems:
         raise _refuse("VISIT_BAD_VALUE", "走访记录有误，未保存", problems)
     assert day is not None
@@ -738,6 +782,8 @@ def visit_record(
         content=content.strip()[:500],
         next_step=next_step.strip()[:300],
         submission=submission[:64],
+        latitude=lat,
+        longitude=lon,
         source=_source(source),
     )
     if photo:
@@ -751,6 +797,33 @@ def visit_record(
         after={"visit": visit.pk, "cadre": c.pk, "date": day},
     )
     return visit
+
+
+def _location(
+    latitude: float | Decimal | None,
+    longitude: float | Decimal | None,
+    problems: list[FieldProblem],
+) -> tuple[Decimal | None, Decimal | None]:
+    """A visit's place as stored (6 decimals), or a problem: both or neither, in range."""
+    if latitude is None and longitude is None:
+        return None, None
+    if latitude is None or longitude is None:
+        problems.append(FieldProblem("location", "LOCATION_BAD", "位置须同时有纬度和经度"))
+        return None, None
+    try:
+        lat = Decimal(str(latitude)).quantize(Decimal("0.000001"))
+        lon = Decimal(str(longitude)).quantize(Decimal("0.000001"))
+        inside = -90 <= lat <= 90 and -180 <= lon <= 180
+    except InvalidOperation:  # not a number, NaN or infinite
+        lat, lon, inside = Decimal(0), Decimal(0), False
+    if not inside:
+        problems.append(
+            FieldProblem(
+                "location", "LOCATION_BAD", f"位置（{latitude}, {longitude}）不是有效的纬度和经度"
+            )
+        )
+        return None, None
+    return lat, lon
 
 
 # -- work teams -----------------------------------------------------------------------------------

@@ -97,7 +97,10 @@ class MeasureForm(forms.Form):
 
     category = forms.ChoiceField(label=_("措施类别"), choices=[BLANK, *pm.MEASURE_CATEGORY.choices])
     subtype = forms.ChoiceField(label=_("措施子类"), required=False)
-    member = forms.ChoiceField(label=_("受益成员"), required=False)
+    member = forms.ChoiceField(label=_("对象成员"), required=False)
+    beneficiaries = forms.MultipleChoiceField(
+        label=_("受益成员"), required=False, widget=forms.CheckboxSelectMultiple
+    )
     amount = _text(_("金额（元）"), max_length=20, inputmode="decimal", autocomplete="off")
     start = forms.CharField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.CharField(
@@ -134,12 +137,16 @@ class MeasureForm(forms.Form):
             ("", _("全户受益")),
             *((m.id_number, member_label(m)) for m in members),
         ]
+        fields["beneficiaries"].choices = [(m.id_number, member_label(m)) for m in members]
         fields["cadre"].choices = [
             ("", "——"),
             *((str(c.pk), f"{c.name}（{c.unit}）") for c in cadres),
         ]
         fields["amount"].help_text = _("没有金额的留空。小额信贷 5 万元以下（含）。")
-        fields["member"].help_text = _("借款人、上岗人员或受益的家庭成员；全户受益的不选。")
+        fields["member"].help_text = _("借款人、上岗人员或受助对象；全户受益的不选。")
+        fields["beneficiaries"].help_text = _(
+            "其他受益的家庭成员（对象成员不必再选）；都不选为全户受益。"
+        )
         fields["reason"].help_text = _("规则的例外须说明理由，如兜底对象有劳动能力的原因。")
         fields["evidence"].help_text = _("如合同、协议、发放记录的编号或存放处。")
         fields["term_months"].help_text = _("3 年以内，即 36 个月以内。")
@@ -147,7 +154,7 @@ class MeasureForm(forms.Form):
 
     def service_data(self) -> dict[str, object]:
         """The cleaned values under the service's names (a loan's fields only for a loan)."""
-        data = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+        data = {k: v for k, v in self.cleaned_data.items() if v not in (None, "", [])}
         if data.get("category") != "microcredit":
             for name in LOAN_FIELDS:
                 data.pop(name, None)
