@@ -278,8 +278,8 @@ def card_context(household: Household, year: int, *, today: date | None = None) 
                 blockers.append(f"{c.title}：{c.remedy or c.text}")
         if not checks and meets is False:
             blockers.append(_("%(year)s 年评估未达到脱贫标准") % {"year": year})
-    # The selector's warnings (no cadre, no measure, visits overdue) are Chinese sentences.
-    blockers += assistance.warnings
+    # What is missing in the assistance (no cadre, no measure, visits overdue).
+    blockers += [w.message for w in assistance.warnings]
 
     causes = [_label(codes.CAUSE, c) for c in (h.main_cause, *h.other_causes) if c]
     return Card(

@@ -13,6 +13,7 @@ import ibis.expr.types as ir
 from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Substr
+from django.utils.translation import gettext
 
 from fupin.assessment.adapters import to_sql
 from fupin.divisions.selectors import subtree_q
@@ -93,6 +94,18 @@ def suggestion_counts(division_code: str, year: int) -> dict[str, int]:
 # -- one household --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class AssistanceGap:
+    """What is missing in a household's assistance: a stable code and the sentence in the
+    active language (the page and the 明白卡 show the sentence, the API the code)."""
+
+    code: str  # ASSIST_NO_CADRE, ASSIST_NO_MEASURE, ASSIST_VISIT_OVERDUE
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
 @dataclass
 class HouseholdMeasures:
     """What the household page and the 明白卡 show about assistance."""
@@ -104,7 +117,7 @@ class HouseholdMeasures:
     suggestions: list[pm.Suggestion]
     last_visit: date | None
     overdue: bool
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[AssistanceGap] = field(default_factory=list)
 
     @property
     def current_cadres(self) -> list[Cadre]:
@@ -150,11 +163,16 @@ def household_measures(
     )
     warnings = []
     if household.status in ASSISTED and not current:
-        warnings.append("尚未安排帮扶责任人")
+        warnings.append(AssistanceGap("ASSIST_NO_CADRE", gettext("尚未安排帮扶责任人")))
     if household.status in ASSISTED and not any(m.status in pm.CARRIED_OUT for m in measures):
-        warnings.append("尚未落实帮扶措施")
+        warnings.append(AssistanceGap("ASSIST_NO_MEASURE", gettext("尚未落实帮扶措施")))
     if overdue:
-        warnings.append(f"超过 {interval} 天未走访")
+        warnings.append(
+            AssistanceGap(
+                "ASSIST_VISIT_OVERDUE",
+                gettext("超过 %(interval)s 天未走访") % {"interval": interval},
+            )
+        )
     return HouseholdMeasures(
         plan=plan,
         measures=measures,
@@ -412,8 +430,10 @@ def team_presence(
 
 
 def county_presence_rollup(division_code: str, year: int) -> list[dict[str, Any]]:
-    """Per county under a division: teams, members, members below the presence rule, overdue
-    visits and households without a cadre."""
+    """Per county under a division: current teams, their members, members below the presence
+    rule, teams below the minimum size, and overdue visits. Presence is summed per team from
+    ``team_presence`` (two queries; its rows grow with the teams, about one per village, not
+    with the households)."""
     teams = team_presence(division_code, year)
     out: dict[str, dict[str, Any]] = {}
     for t in teams:

@@ -905,7 +905,9 @@ def team_member_add(
     return member
 
 
-def _may_record_attendance(by: Actor, member: TeamMember) -> bool:
+def may_record_attendance(by: Actor, member: TeamMember) -> bool:
+    """The member themself, the township, the county (or the system) record attendance and
+    ask for leave."""
     if by is None:
         return True
     if member.user_id is not None and member.user_id == getattr(by, "pk", None):
@@ -931,7 +933,7 @@ def attendance_record(
 ) -> Attendance:
     """Record a member's days in the village for a month (replacing that month's record)."""
     village = member.team.village_id
-    _require(by, village, _may_record_attendance(by, member), "您没有权限录入驻村考勤")
+    _require(by, village, may_record_attendance(by, member), "您没有权限录入驻村考勤")
     first = month.replace(day=1)
     if first > timezone.localdate():
         raise FupinError("ATTENDANCE_FUTURE", f"{first:%Y-%m} 尚未到来")
@@ -970,7 +972,7 @@ def leave_request(
     *, member: TeamMember, start: date, end: date, reason: str, by: Actor
 ) -> LeaveRequest:
     """Ask for leave; the level that approves it follows the number of days."""
-    _require(by, member.team.village_id, _may_record_attendance(by, member), "您没有权限申请请假")
+    _require(by, member.team.village_id, may_record_attendance(by, member), "您没有权限申请请假")
     if end < start:
         raise FupinError("LEAVE_DATES", f"结束日期 {end} 早于开始日期 {start}")
     if not reason.strip():
@@ -986,21 +988,29 @@ def leave_request(
     )
 
 
+def may_decide_leave(by: Actor, level: str | None = None) -> bool:
+    """Whether ``by`` decides a leave of ``level`` ("township" or "county"; None: any leave
+    at all): the township up to its limit, the county (and the administrator) beyond it. The
+    division scope is checked separately."""
+    if by is None:
+        return True
+    role = user_role(by)
+    if role in (Role.COUNTY_OFFICE.value, Role.ADMINISTRATOR.value):
+        return True
+    return role == Role.TOWNSHIP_REVIEWER.value and level in (None, "township")
+
+
 @transaction.atomic
 def leave_decide(*, leave_id: int, approve: bool, by: Actor) -> LeaveRequest:
     """Approve or refuse a leave: the township up to the limit, the county beyond it."""
     leave = LeaveRequest.objects.select_for_update().select_related("member__team").get(pk=leave_id)
     village = leave.member.team.village_id
-    role = user_role(by) if by is not None else None
-    allowed = (
-        by is None
-        or role == Role.ADMINISTRATOR.value
-        or (
-            role == Role.COUNTY_OFFICE.value
-            or (leave.level == "township" and role == Role.TOWNSHIP_REVIEWER.value)
-        )
+    _require(
+        by,
+        village,
+        may_decide_leave(by, leave.level),
+        "超过乡镇审批权限的请假须由县委组织部（县扶贫办）审批",
     )
-    _require(by, village, allowed, "超过乡镇审批权限的请假须由县委组织部（县扶贫办）审批")
     if leave.status != "pending":
         raise FupinError("LEAVE_DECIDED", "该请假已审批")
     leave.status = "approved" if approve else "refused"

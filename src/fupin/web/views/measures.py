@@ -25,15 +25,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from fupin.accounts.models import Role
-from fupin.accounts.permissions import Action, can, user_role
+from fupin.accounts.permissions import Action, can
 from fupin.accounts.scoping import in_scope, user_scope
 from fupin.common.errors import FupinError
 from fupin.divisions.models import LEVEL_OF_LENGTH, Division
 from fupin.divisions.selectors import division_ancestors, subtree_q
 from fupin.measures import lists, selectors
 from fupin.measures.models import LeaveRequest, Measure, TeamMember
-from fupin.measures.services import attendance_record, leave_decide, parameters
+from fupin.measures.services import (
+    attendance_record,
+    leave_decide,
+    may_decide_leave,
+    may_record_attendance,
+    parameters,
+)
 from fupin.web.forms.households import short_village_name
 from fupin.web.forms.measures_teams import AttendanceForm
 
@@ -41,11 +46,6 @@ from fupin.web.forms.measures_teams import AttendanceForm
 PAGE_SIZE = 50
 NAV = "measures"
 NATIONAL_NAME = "全国"
-#: The roles that decide a work team's leave (the service checks the level too).
-LEAVE_DECIDERS = (Role.TOWNSHIP_REVIEWER.value, Role.COUNTY_OFFICE.value, Role.ADMINISTRATOR.value)
-COUNTY_DECIDERS = (Role.COUNTY_OFFICE.value, Role.ADMINISTRATOR.value)
-#: Who records attendance besides the member themself (as the service allows).
-ATTENDANCE_RECORDERS = LEAVE_DECIDERS
 
 
 # --- scope, division, year ---------------------------------------------------------------------
@@ -357,8 +357,6 @@ def team_detail(request: HttpRequest, village_code: str) -> HttpResponse:
     team = presence.team
     grid = lists.attendance_grid(team, year, today=today)
     pending, decided = lists.team_leaves(team, year)
-    role = user_role(request.user)
-    uid = getattr(request.user, "pk", None)
     members = []
     for m in sorted(presence.members, key=lambda m: (m.member.end is not None, m.member.pk)):
         needed = ceil(p.presence_days_per_year * m.months / 12)
@@ -375,7 +373,7 @@ def team_detail(request: HttpRequest, village_code: str) -> HttpResponse:
             }
         )
     current = [m.member for m in presence.members if m.member.end is None]
-    may_record = role in ATTENDANCE_RECORDERS or any(m.user_id == uid for m in current)
+    may_record = any(may_record_attendance(request.user, m) for m in current)
     form = AttendanceForm(
         members=current,
         initial={
@@ -396,13 +394,12 @@ def team_detail(request: HttpRequest, village_code: str) -> HttpResponse:
             "pending": [
                 {
                     "leave": leave,
-                    "may_decide": role in COUNTY_DECIDERS
-                    or (role in LEAVE_DECIDERS and leave.level == "township"),
+                    "may_decide": may_decide_leave(request.user, leave.level),
                 }
                 for leave in pending
             ],
             "decided": decided,
-            "may_decide_any": role in LEAVE_DECIDERS,
+            "may_decide_any": may_decide_leave(request.user),
             "may_record": may_record and bool(current),
             "form": form,
         }
