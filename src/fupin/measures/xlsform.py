@@ -233,7 +233,9 @@ def _question_row(f: Field) -> dict[str, str]:
 
 def _label(model: type[models.Model], name: str) -> str:
     """The model field's Chinese verbose name: the one home of the label."""
-    return str(model._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)  # a column, not a reverse relation
+    return str(field.verbose_name)
 
 
 def _household_code_field(name: str) -> Field:

@@ -34,9 +34,9 @@ class AttendanceForm(forms.Form):
 
     def __init__(self, *args: Any, members: Iterable[TeamMember], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["member"].choices = [  # type: ignore[attr-defined]
-            (m.pk, f"{m.name}（{m.get_role_display()}）") for m in members
-        ]
+        member = self.fields["member"]
+        assert isinstance(member, forms.ChoiceField)
+        member.choices = [(m.pk, f"{m.name}（{m.get_role_display()}）") for m in members]
         for name in ("days_present", "days_leave", "days_official"):
             self.fields[name].widget.attrs["inputmode"] = "numeric"
 
