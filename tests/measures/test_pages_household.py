@@ -265,12 +265,16 @@ def test_a_visit_is_saved_by_the_cadre_own_user(
             "content": "讲解小额信贷政策",
             "next_step": "下周陪同去信用社",
             "minutes": "40",
+            "latitude": "28.012345",
+            "longitude": "102.845678",
         },
     )
 
     assert response.status_code == 302 and response["Location"] == url
     visit = Visit.objects.get(household=poor_household)
     assert (visit.cadre_id, visit.content, visit.minutes) == (cadre.pk, "讲解小额信贷政策", 40)
+    assert (str(visit.latitude), str(visit.longitude)) == ("28.012345", "102.845678")
+    assert "data-geo-ask" in page.content.decode()  # the button that attaches the location
     after = client.get(url).content.decode()
     assert "已保存" in after and poor_household.code in after.split('role="status"')[1][:300]
 

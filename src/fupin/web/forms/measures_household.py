@@ -194,6 +194,14 @@ class VisitForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
 
+    #: Where the visit is recorded: filled by the phone's location when the cadre asks for it.
+    latitude = forms.FloatField(
+        required=False, min_value=-90, max_value=90, widget=forms.HiddenInput
+    )
+    longitude = forms.FloatField(
+        required=False, min_value=-180, max_value=180, widget=forms.HiddenInput
+    )
+
     #: The largest photo accepted (a phone's camera picture is 2–6 MB).
     MAX_PHOTO = 12 * 1024 * 1024
 

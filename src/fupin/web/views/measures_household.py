@@ -197,6 +197,8 @@ def visit_new(request: HttpRequest) -> HttpResponse:
                 next_step=form.cleaned_data.get("next_step") or "",
                 minutes=form.cleaned_data.get("minutes"),
                 photo=form.cleaned_data.get("photo"),
+                latitude=form.cleaned_data.get("latitude"),
+                longitude=form.cleaned_data.get("longitude"),
                 by=request.user,
             )
         except FupinError as exc:

@@ -39,3 +39,30 @@ document.addEventListener("DOMContentLoaded", () => {
   category.addEventListener("change", apply);
   apply();
 });
+
+// The visit form: the cadre may attach the phone's location (only when asked; without
+// JavaScript or a location the visit is saved without one).
+document.addEventListener("DOMContentLoaded", () => {
+  const box = document.querySelector("[data-geo]");
+  if (!box || !navigator.geolocation) return;
+  const ask = box.querySelector("[data-geo-ask]");
+  const state = box.querySelector("[data-geo-state]");
+  const lat = box.querySelector("input[name=latitude]");
+  const lon = box.querySelector("input[name=longitude]");
+  box.hidden = false;
+  ask.addEventListener("click", () => {
+    ask.disabled = true;
+    navigator.geolocation.getCurrentPosition(
+      (pos) => {
+        lat.value = pos.coords.latitude.toFixed(6);
+        lon.value = pos.coords.longitude.toFixed(6);
+        state.textContent = `${state.dataset.ok}（${lat.value}, ${lon.value}）`;
+      },
+      () => {
+        ask.disabled = false;
+        state.textContent = state.dataset.fail;
+      },
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
+    );
+  });
+});
