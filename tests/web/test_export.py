@@ -122,3 +122,28 @@ def test_a_division_outside_the_scope_exports_nothing(
     rows = export(client, village="513431100002")
 
     assert len(rows) == 1  # the headings only
+
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://evil.example","点我")', "+1+cmd", "@SUM(A1)"])
+def test_text_that_looks_like_a_formula_is_exported_as_text(
+    make_user: Callable[..., AbstractUser],
+    signed_in: Callable[..., Client],
+    tmp_path: Path,
+    name: str,
+) -> None:
+    member = Member.objects.order_by("id").first()
+    assert member is not None
+    Member.objects.filter(pk=member.pk).update(name=name)  # as an API client could have typed it
+    client = signed_in(make_user("c", Role.COUNTY_OFFICE, "513431"))
+
+    response = client.get(reverse("web:household_export"), {"q": member.household.code})
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(b"".join(response.streaming_content))  # type: ignore[attr-defined]
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    column = [c.name for c in COLUMNS].index("name") + 1
+    cells = [ws.cell(row=r, column=column) for r in range(2, ws.max_row + 1)]
+    cell = next(c for c in cells if c.value == name)
+
+    assert cell.data_type == "s" and cell.quotePrefix  # a string, never a formula
+    # No formula anywhere in the file.
+    assert not any(c.data_type == "f" for row in ws.iter_rows() for c in row)

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from fupin.common.xlsx import literal, literal_row, literal_value
 from fupin.registry.imports.columns import COLUMNS, Column
 from fupin.registry.imports.errors import RowError, heading
 from fupin.registry.imports.reader import HEADER_LOOKUP, detect_encoding, normalize_header
@@ -265,7 +266,7 @@ def error_workbook(source: Path, errors: Sequence[RowError], out: Path) -> Path:
         comment.width, comment.height = 300, 120
         cell.comment = comment
     for r, texts in per_row.items():
-        cell = ws.cell(row=r, column=note_col, value="；".join(texts))
+        cell = literal(ws.cell(row=r, column=note_col, value="；".join(texts)))
         cell.fill = ERROR_FILL
     ws.freeze_panes = "A2"
 
@@ -277,7 +278,9 @@ def error_workbook(source: Path, errors: Sequence[RowError], out: Path) -> Path:
         cell.font = BOLD
         cell.fill = HEADER_FILL
     for e in errors:
-        es.append([e.row or "", heading(e.column) if e.column else "", e.code, e.message, e.value])
+        literal_row(
+            es, [e.row or "", heading(e.column) if e.column else "", e.code, e.message, e.value]
+        )
     for letter, width in zip("ABCDE", (8, 20, 26, 80, 24), strict=True):
         es.column_dimensions[letter].width = width
     es.freeze_panes = "A2"
@@ -309,12 +312,12 @@ def export_workbook(rows: Iterable[Sequence[Any]], out: Path) -> int:
     text_positions = [i for i, col in enumerate(COLUMNS) if _is_text(col)]
     n = 0
     for values in rows:
-        out_row: list[Any] = list(values)
+        out_row: list[Any] = [literal_value(ws, v) for v in values]
         for i in text_positions:
-            if out_row[i] not in (None, ""):
+            if out_row[i] not in (None, "") and not isinstance(out_row[i], Cell):
                 cell = WriteOnlyCell(ws, value=str(out_row[i]))
                 cell.number_format = TEXT
-                out_row[i] = cell
+                out_row[i] = literal(cell)
         ws.append(out_row)
         n += 1
     wb.save(out)
