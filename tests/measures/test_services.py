@@ -524,17 +524,20 @@ def test_a_measure_names_several_beneficiaries_and_refuses_strangers(poor_househ
         },
         by=None,
     )
-    assert set(m.beneficiaries.values_list("pk", flat=True)) == {first.pk, second.pk}
+    # The target is not repeated among the others; every one of them benefits.
+    assert list(m.beneficiaries.values_list("pk", flat=True)) == [second.pk]
+    assert [b.pk for b in m.benefiting] == [first.pk, second.pk]
+    assert m.beneficiary_names == f"{first.name}、{second.name}"
     event = AuditEvent.objects.filter(action="measure.record").latest("id")
-    assert len(event.after["beneficiaries"]) == 2
-    assert all("*" in x for x in event.after["beneficiaries"])  # masked, never the full number
+    assert len(event.after["beneficiaries"]) == 1 and "*" in event.after["member"]
+    assert "*" in event.after["beneficiaries"][0]  # masked, never the full number
     # None named: the whole household benefits (no rows).
     whole = measure_record(
         household_code=poor_household.code,
         data={"category": "health", "start": "2020-03-02"},
         by=None,
     )
-    assert whole.beneficiaries.count() == 0
+    assert whole.beneficiaries.count() == 0 and whole.benefiting == []
     before = Measure.objects.count()
     err = refused(
         "MEASURES_UNKNOWN_MEMBER",

@@ -245,9 +245,7 @@ def measure_out(m: Measure) -> dict[str, Any]:
         "status_label": pm.MEASURE_STATUS.label_of(m.status),
         "member_id_number": m.member.id_number if m.member else None,
         "member_name": m.member.name if m.member else None,
-        "beneficiaries": [
-            {"id_number": b.id_number, "name": b.name} for b in m.beneficiaries.all()
-        ],
+        "beneficiaries": [{"id_number": b.id_number, "name": b.name} for b in m.benefiting],
         "cadre_id": m.cadre_id,
         "cadre_name": m.cadre.name if m.cadre else None,
         "term_months": m.term_months,

@@ -9,6 +9,7 @@ like the registry (``SourcedFact``). Constraints live in the database.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -16,6 +17,9 @@ from django.db.models import F, Q
 
 from fupin.common.models import SourcedFact, choices
 from fupin.policy import measures as pm
+
+if TYPE_CHECKING:
+    from fupin.registry.models import Member
 
 
 def _money(label: str) -> models.DecimalField[Decimal | None, Decimal | None]:
@@ -233,13 +237,14 @@ class Measure(SourcedFact):
         related_name="+",
         help_text="借款人、岗位人员或受助对象；空 = 全户",
     )
-    #: Every member the measure benefits (the target member among them); none = the household.
+    #: The members it benefits besides the target member (who always does); neither = the
+    #: whole household.
     beneficiaries = models.ManyToManyField(
         "registry.Member",
-        verbose_name="受益成员",
+        verbose_name="其他受益成员",
         blank=True,
         related_name="+",
-        help_text="空 = 全户受益",
+        help_text="对象成员之外的受益成员；都为空 = 全户受益",
     )
     cadre = models.ForeignKey(
         Cadre,
@@ -278,13 +283,16 @@ class Measure(SourcedFact):
         return f"{self.household_id} {self.category} {self.start}"
 
     @property
-    def beneficiary_names(self) -> str:
-        """The names of the members it benefits ("" = the whole household); reads the
+    def benefiting(self) -> list[Member]:
+        """Every member it benefits, the target first ([] = the whole household); reads the
         prefetched ``beneficiaries`` when there are (prefetch them for lists)."""
-        names = [b.name for b in self.beneficiaries.all()]
-        if not names and self.member_id is not None:
-            names = [self.member.name]
-        return "、".join(names)
+        others = [b for b in self.beneficiaries.all() if b.pk != self.member_id]
+        return [self.member, *others] if self.member is not None else others
+
+    @property
+    def beneficiary_names(self) -> str:
+        """The names of the members it benefits ("" = the whole household)."""
+        return "、".join(m.name for m in self.benefiting)
 
 
 class WorkTeam(SourcedFact):

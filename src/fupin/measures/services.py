@@ -255,7 +255,7 @@ class MeasureInput:
     purpose: str
     reason: str
     evidence: str
-    #: ID numbers of the members it benefits besides the target member (none = the household).
+    #: ID numbers of the members it benefits besides the target member (neither = the household).
     beneficiary_id_numbers: tuple[str, ...] = ()
 
 
@@ -460,6 +460,7 @@ def measure_record(
             "amount": measure.amount,
             "start": measure.start,
             "status": measure.status,
+            "member": masked(member.id_number) if member is not None else None,
             "beneficiaries": [masked(b.id_number) for b in beneficiaries],
         },
     )
@@ -469,12 +470,13 @@ def measure_record(
 def measure_beneficiaries(
     m: MeasureInput, ctx: HouseholdContext, member: Member | None
 ) -> list[Member]:
-    """The members a checked measure benefits: the target member first, then the others named
-    (empty: the whole household)."""
-    named = [ctx.members[x] for x in m.beneficiary_id_numbers if x in ctx.members]
-    if member is not None and member.pk not in {b.pk for b in named}:
-        named.insert(0, member)
-    return named
+    """The members a checked measure benefits besides its target member (who always does)."""
+    target = member.pk if member is not None else None
+    return [
+        ctx.members[x]
+        for x in m.beneficiary_id_numbers
+        if x in ctx.members and ctx.members[x].pk != target
+    ]
 
 
 @transaction.atomic
