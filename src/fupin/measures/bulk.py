@@ -43,6 +43,7 @@ from fupin.measures.models import (
 from fupin.measures.services import age_on, parameters
 from fupin.policy import measures as pm
 from fupin.registry.models import Household, LivingConditions, Member
+from fupin.reports.services import rollups_mark_dirty
 from fupin.synth import names
 
 CHUNK = 2000
@@ -444,6 +445,8 @@ def measures_generate(
                 )
             )
     _bulk(Measure, rows)
+    # The rollups count households with a measure and measures by category.
+    rollups_mark_dirty(village_codes={info[m.household_id]["village_id"] for m in rows})
     return len(rows)
 
 
@@ -506,6 +509,8 @@ def cadres_generate(
             for hid in group
         ],
     )
+    # The rollups count the households with a current 帮扶责任人.
+    rollups_mark_dirty(village_codes=[v for v in by_village if v])
     return len(cadres)
 
 

@@ -24,6 +24,7 @@ from fupin.common.audit import audit_record
 from fupin.common.errors import FupinError
 from fupin.measures.models import Measure
 from fupin.registry.models import Household, Member
+from fupin.reports.services import rollups_mark_dirty
 from fupin.sharing.models import Dataset
 
 
@@ -156,6 +157,12 @@ def measures_confirm_from_dataset(*, dataset: Dataset, year: int, by: Any = None
         if m["household_id"] not in had
     ]
     Measure.objects.bulk_create(new, batch_size=2000)
+    created_in = {m.household_id for m in new}
+    rollups_mark_dirty(
+        village_codes=Household.objects.filter(pk__in=created_in).values_list(
+            "village_id", flat=True
+        )
+    )
     audit_record(
         by=by,
         action="measure.department_confirm",

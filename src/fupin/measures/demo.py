@@ -111,7 +111,7 @@ def measures_demo_create(
             subtree_q(county, field="plan__household__village__code"), plan__year=year
         ).count(),
         measures=Measure.objects.filter(under, year=year).count(),
-        without_measure=selectors.households_without_measure(county).count(),
+        without_measure=selectors.households_without_measure(county, year).count(),
         cadres=Cadre.objects.filter(county_id=county).count(),
         pairings=Pairing.objects.filter(under, end__isnull=True).count(),
         visits=Visit.objects.filter(under).count(),

@@ -56,7 +56,9 @@ def _by_child(qs: QuerySet[Any], village_field: str, length: int) -> dict[str, i
     return {r["child"]: int(r["n"]) for r in rows}
 
 
-def counts_by_child(division_code: str, *, as_of: date | None = None) -> list[ChildCounts]:
+def counts_by_child(
+    division_code: str, *, as_of: date | None = None, year: int | None = None
+) -> list[ChildCounts]:
     """Per division one level below ``division_code``: overdue visits, households without a
     帮扶责任人 and households without a measure carried out (three grouped queries). Only the
     divisions with something to do are listed."""
@@ -67,7 +69,9 @@ def counts_by_child(division_code: str, *, as_of: date | None = None) -> list[Ch
         selectors.overdue_visits(division_code, as_of=as_of), "household__village_id", length
     )
     unpaired = _by_child(selectors.unpaired_households(division_code), "village_id", length)
-    without = _by_child(selectors.households_without_measure(division_code), "village_id", length)
+    without = _by_child(
+        selectors.households_without_measure(division_code, year), "village_id", length
+    )
     codes = sorted(set(overdue) | set(unpaired) | set(without))
     return [
         ChildCounts(

@@ -246,9 +246,12 @@ def unpaired_households(division_code: str) -> QuerySet[Household]:
     )
 
 
-def households_without_measure(division_code: str) -> QuerySet[Household]:
-    """Registered poor households under a division with no measure carried out."""
+def households_without_measure(division_code: str, year: int | None = None) -> QuerySet[Household]:
+    """Registered poor households under a division with no measure carried out (of ``year``
+    when given — the count the rollups keep per year)."""
     done = Measure.objects.filter(household_id=OuterRef("pk"), status__in=pm.CARRIED_OUT)
+    if year is not None:
+        done = done.filter(year=year)
     return (
         Household.objects.filter(_under(division_code), status__in=ASSISTED)
         .exclude(Exists(done))
@@ -294,7 +297,7 @@ def assistance_summary(
     return AssistanceSummary(
         poor=poor,
         unpaired=unpaired_households(division_code).count(),
-        without_measure=households_without_measure(division_code).count(),
+        without_measure=households_without_measure(division_code, year).count(),
         overdue=overdue_visits(division_code, as_of=as_of).count(),
         measures=measure_counts(division_code, year),
     )

@@ -48,6 +48,7 @@ from fupin.policy import codes
 from fupin.policy import measures as pm
 from fupin.policy.idnumber import masked
 from fupin.registry.models import Household, LivingConditions, Member
+from fupin.reports.services import rollups_mark_dirty
 
 Actor: TypeAlias = AbstractBaseUser | AnonymousUser | None
 
@@ -447,6 +448,7 @@ def measure_record(
     beneficiaries = measure_beneficiaries(parsed, ctx, member)
     if beneficiaries:
         measure.beneficiaries.set(beneficiaries)
+    rollups_mark_dirty(village_codes=[household.village_id])
     audit_record(
         by=by,
         action="measure.record",
@@ -498,6 +500,7 @@ def measure_set_status(
                 "MEASURE_DATES", f"结束日期 {measure.end} 早于开始日期 {measure.start}"
             )
     measure.save(update_fields=["status", "end", "updated_at"])
+    rollups_mark_dirty(village_codes=[household.village_id])
     audit_record(
         by=by,
         action="measure.status",
@@ -699,6 +702,7 @@ def pairing_assign(
     pairing = Pairing.objects.create(
         household=household, cadre=c, order=order, start=start, source=_source(source)
     )
+    rollups_mark_dirty(village_codes=[household.village_id])  # the ended pairing's too
     warnings = []
     quota = c.max_households or parameters().max_households_per_cadre
     load = cadre_load(c)

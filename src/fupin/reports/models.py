@@ -47,6 +47,10 @@ class DivisionRollup(models.Model):
     removed_persons = _count("已清退人数")
     assessed_households = _count("已评估户数")
     meets_standard_households = _count("达到脱贫标准户数")
+    #: 未脱贫 or 返贫 households (``ASSISTED``) with a current 帮扶责任人 (a pairing not ended).
+    paired_households = _count("已结对帮扶户数")
+    #: 未脱贫 or 返贫 households with a measure of the year carried out (in progress or done).
+    measured_households = _count("已落实帮扶措施户数")
     rule_set = models.CharField("评估规则集", max_length=60, blank=True)
     updated_at = models.DateTimeField("汇总时间")
 
@@ -103,6 +107,37 @@ class RollupCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.division_code or '全国'} {self.year} {self.kind}:{self.key}"
+
+
+class MeasureRollup(models.Model):
+    """Measures carried out (in progress or done) of one (division, year) in one category.
+
+    ``households`` counts the households with such a measure in the category: a household
+    lies in one village, so the sums up the levels stay exact per category (not across them).
+    """
+
+    division_code = models.CharField("区划代码（空为全国）", max_length=12, blank=True)
+    level = models.PositiveSmallIntegerField("级别（0 为全国）")
+    year = models.PositiveSmallIntegerField("年度")
+    category = models.CharField("措施类别", max_length=16)
+    measures = _count("措施条数")
+    households = _count("户数")
+    amount = models.DecimalField("金额（元）", max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = "帮扶措施汇总"
+        verbose_name_plural = "帮扶措施汇总"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["division_code", "year", "category"], name="measure_rollup_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["level", "year", "division_code"], name="measure_rollup_level")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.division_code or '全国'} {self.year} {self.category}"
 
 
 class DirtyVillage(models.Model):

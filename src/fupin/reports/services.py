@@ -2,7 +2,8 @@
 
 Every refresh works on a set of villages — a subtree, or the villages marked dirty — and
 runs, per year, one ``INSERT … SELECT … GROUP BY`` per measure for those villages (counts by
-status, persons by status, assessment results, main causes, failed rules), then rebuilds
+status, persons by status, assessment results, households paired and with a measure, main
+causes, failed rules, measures by category — ``MeasureRollup``), then rebuilds
 every level above them as sums of the level below (township ← villages, county ← townships,
 … national ← provinces), only for the ancestors of the set. Nothing loops over rows in Python.
 """
@@ -20,6 +21,8 @@ from django.utils import timezone
 from fupin.assessment.models import AssessmentResult, AssessmentRun
 from fupin.divisions.models import CODE_LENGTH
 from fupin.divisions.selectors import validate_code
+from fupin.measures.models import Measure, Pairing
+from fupin.policy import measures as pm
 from fupin.policy.rules import RULE_SETS
 from fupin.registry.models import Household, HouseholdIncome, LivingConditions, Member
 from fupin.reports.models import (
@@ -28,6 +31,7 @@ from fupin.reports.models import (
     STATUS_COLUMNS,
     DirtyVillage,
     DivisionRollup,
+    MeasureRollup,
     RollupCount,
 )
 
@@ -38,7 +42,12 @@ COUNT_COLUMNS = (
     *(f"{s}_{what}" for s in STATUS_COLUMNS for what in ("households", "persons")),
     "assessed_households",
     "meets_standard_households",
+    "paired_households",
+    "measured_households",
 )
+#: The statuses of the households that must have a 帮扶责任人 and measures: the same as
+#: ``fupin.measures.selectors.ASSISTED`` (not imported: the measures app imports this module).
+ASSISTED = ("poor", "returned")
 #: Postgres advisory-lock key serialising refreshes (SQLite serialises writers itself).
 _LOCK_KEY = 0x46555049  # "FUPI"
 
@@ -54,6 +63,9 @@ T_HH = qn(Household._meta.db_table)
 T_MEMBER = qn(Member._meta.db_table)
 T_RESULT = qn(AssessmentResult._meta.db_table)
 T_CONDITIONS = qn(LivingConditions._meta.db_table)
+T_MEASURE = qn(Measure._meta.db_table)
+T_PAIRING = qn(Pairing._meta.db_table)
+T_MEASURE_ROLLUP = qn(MeasureRollup._meta.db_table)
 
 
 @dataclass(frozen=True)
@@ -175,16 +187,17 @@ def _refresh(scope: _Scope | None, year: int | None) -> RefreshReport:
 
 
 def _years() -> tuple[int, ...]:
-    """Every year with recorded income or stored results; this year when there are none."""
+    """Every year with recorded income, stored results or measures; this year when none."""
     incomes = set(HouseholdIncome.objects.values_list("year", flat=True).distinct())
     results = set(AssessmentResult.objects.values_list("year", flat=True).distinct())
-    years = incomes | results
+    measures = set(Measure.objects.values_list("year", flat=True).distinct())
+    years = incomes | results | measures
     return tuple(sorted(years)) if years else (timezone.localdate().year,)
 
 
 def _delete(cursor: Any, scope: _Scope, year: int | None) -> None:
     """Delete the rows about to be rebuilt: the scope's villages and all their ancestors."""
-    for table in (T_ROLLUP, T_COUNT):
+    for table in (T_ROLLUP, T_COUNT, T_MEASURE_ROLLUP):
         for level, length in [*CODE_LENGTH.items(), (NATIONAL_LEVEL, 0)]:
             params: list[Any]
             if length == 0:
@@ -244,10 +257,13 @@ def _villages(cursor: Any, scope: _Scope, year: int, now: Any) -> int:
         *(f"h.{c}" if c.endswith("households") else f"COALESCE(p.{c}, 0)" for c in status_cols),
         "COALESCE(a.assessed, 0)",
         "COALESCE(a.meets, 0)",
+        "COALESCE(x.paired, 0)",
+        "COALESCE(x.measured, 0)",
         "%s",
         "%s",
     ]
     meets = f"r.{qn('meets_standard')}"
+    assisted_sql, assisted_params = _assisted_counts(year, base, bp)
     sql = (
         f"INSERT INTO {T_ROLLUP} ({', '.join(qn(c) for c in columns)}) "
         f"SELECT {', '.join(values)} FROM "
@@ -260,9 +276,12 @@ def _villages(cursor: Any, scope: _Scope, year: int, now: Any) -> int:
         f" SUM(CASE WHEN {meets} THEN 1 ELSE 0 END) AS meets "
         f" FROM {T_RESULT} r JOIN {T_HH} hh ON hh.{qn('id')} = r.{qn('household_id')} "
         f" WHERE r.{qn('year')} = %s AND r.{qn('rule_set')} = %s AND {base} GROUP BY {vill}) a "
-        f" ON a.village_id = h.village_id"
+        f" ON a.village_id = h.village_id "
+        f"LEFT JOIN ({assisted_sql}) x ON x.village_id = h.village_id"
     )
-    cursor.execute(sql, [year, rule_set_key or "", now, *bp, *bp, year, rule_set_code, *bp])
+    cursor.execute(
+        sql, [year, rule_set_key or "", now, *bp, *bp, year, rule_set_code, *bp, *assisted_params]
+    )
     villages = int(cursor.rowcount)
 
     count_cols = ", ".join(
@@ -287,6 +306,7 @@ def _villages(cursor: Any, scope: _Scope, year: int, now: Any) -> int:
             [year, kind, *bp],
         )
     _deep_poverty_counts(cursor, year, base, bp, count_cols)
+    _measure_counts(cursor, scope, year)
     rules = _rule_codes(rule_set_key)
     if rules:
         # The rule codes as a little table; failed_codes joins them with "|" in rule order.
@@ -304,6 +324,57 @@ def _villages(cursor: Any, scope: _Scope, year: int, now: Any) -> int:
             [year, RollupCount.Kind.FAILED.value, *rules, year, rule_set_code, *bp],
         )
     return villages
+
+
+def _assisted_counts(year: int, base: str, bp: list[Any]) -> tuple[str, list[Any]]:
+    """The SELECT of ``paired`` and ``measured`` per village (joined into the village row):
+    households of the ``ASSISTED`` statuses with a current pairing (``end`` null), and with
+    a measure of ``year`` carried out (``pm.CARRIED_OUT``). Unpaired and without-measure
+    households are then ``poor + returned − paired`` and ``poor + returned − measured``."""
+    vill = f"hh.{qn('village_id')}"
+    hid = f"hh.{qn('id')}"
+    statuses = ", ".join(f"'{s}'" for s in ASSISTED)
+    carried = ", ".join(f"'{s}'" for s in pm.CARRIED_OUT)
+    paired = (
+        f"EXISTS (SELECT 1 FROM {T_PAIRING} pa WHERE pa.{qn('household_id')} = {hid}"
+        f" AND pa.{qn('end')} IS NULL)"
+    )
+    measured = (
+        f"EXISTS (SELECT 1 FROM {T_MEASURE} me WHERE me.{qn('household_id')} = {hid}"
+        f" AND me.{qn('year')} = %s AND me.{qn('status')} IN ({carried}))"
+    )
+    sql = (
+        f"SELECT {vill} AS village_id, SUM(CASE WHEN {paired} THEN 1 ELSE 0 END) AS paired, "
+        f"SUM(CASE WHEN {measured} THEN 1 ELSE 0 END) AS measured "
+        f"FROM {T_HH} hh WHERE {base} AND hh.{qn('status')} IN ({statuses}) GROUP BY {vill}"
+    )
+    return sql, [year, *bp]
+
+
+def _measure_counts(cursor: Any, scope: _Scope, year: int) -> None:
+    """The village rows of ``MeasureRollup`` for one year: the measures of ``year`` carried
+    out, per category — count, households, amount — as ``measure_counts`` counts them live
+    (any household status, whatever year the household was identified)."""
+    vill = f"hh.{qn('village_id')}"
+    where, wp = scope.village(vill)
+    category = f"me.{qn('category')}"
+    carried = ", ".join(f"'{s}'" for s in pm.CARRIED_OUT)
+    columns = ", ".join(
+        qn(c)
+        for c in ("division_code", "level", "year", "category", "measures", "households", "amount")
+    )
+    cursor.execute(
+        f"INSERT INTO {T_MEASURE_ROLLUP} ({columns}) "
+        f"SELECT {vill}, 5, %s, {category}, COUNT(*), COUNT(DISTINCT me.{qn('household_id')}), "
+        f"COALESCE(SUM(me.{qn('amount')}), 0) "
+        # Households first (CROSS JOIN keeps SQLite's join order): a dirty refresh reads the
+        # marked villages' households and their measures by the (household, year) index.
+        f"FROM {T_HH} hh CROSS JOIN {T_MEASURE} me "
+        f"WHERE me.{qn('household_id')} = hh.{qn('id')} AND me.{qn('year')} = %s "
+        f"AND me.{qn('status')} IN ({carried}) AND {where} "
+        f"GROUP BY {vill}, {category}",
+        [year, year, *wp],
+    )
 
 
 def _deep_poverty_counts(cursor: Any, year: int, base: str, bp: list[Any], count_cols: str) -> None:
@@ -370,6 +441,10 @@ def _levels_up(cursor: Any, scope: _Scope, years: Sequence[int], now: Any) -> in
     count_cols = ", ".join(
         qn(c) for c in ("division_code", "level", "year", "kind", "key", "households")
     )
+    measure_cols = ", ".join(
+        qn(c)
+        for c in ("division_code", "level", "year", "category", "measures", "households", "amount")
+    )
     code = qn("division_code")
     written = 0
     for level in (4, 3, 2, 1, NATIONAL_LEVEL):
@@ -395,6 +470,14 @@ def _levels_up(cursor: Any, scope: _Scope, years: Sequence[int], now: Any) -> in
             f"SUM({qn('households')}) "
             f"FROM {T_COUNT} WHERE {qn('level')} = %s AND {year_in} AND {where} "
             f"GROUP BY {group}, {qn('kind')}, {qn('key')}",
+            [*tp, level, level + 1, *years, *wp],
+        )
+        cursor.execute(
+            f"INSERT INTO {T_MEASURE_ROLLUP} ({measure_cols}) "
+            f"SELECT {target}, %s, {qn('year')}, {qn('category')}, SUM({qn('measures')}), "
+            f"SUM({qn('households')}), SUM({qn('amount')}) "
+            f"FROM {T_MEASURE_ROLLUP} WHERE {qn('level')} = %s AND {year_in} AND {where} "
+            f"GROUP BY {group}, {qn('category')}",
             [*tp, level, level + 1, *years, *wp],
         )
     return written

@@ -32,6 +32,7 @@ from fupin.divisions.models import LEVEL_OF_LENGTH, Division
 from fupin.divisions.selectors import division_ancestors, subtree_q
 from fupin.measures import lists, selectors
 from fupin.measures.models import LeaveRequest, Measure, TeamMember
+from fupin.measures.rollup import assistance_rollup
 from fupin.measures.services import (
     attendance_record,
     leave_decide,
@@ -39,6 +40,7 @@ from fupin.measures.services import (
     may_record_attendance,
     parameters,
 )
+from fupin.reports.services import rollups_refresh_dirty
 from fupin.web.forms.households import short_village_name
 from fupin.web.forms.measures_teams import AttendanceForm
 
@@ -176,12 +178,12 @@ def overdue(request: HttpRequest) -> HttpResponse:
         lists.with_head_name(selectors.unpaired_households(code)), summary.unpaired, request, "up"
     )
     without = _page(
-        lists.with_head_name(selectors.households_without_measure(code)),
+        lists.with_head_name(selectors.households_without_measure(code, year)),
         summary.without_measure,
         request,
         "mp",
     )
-    children = lists.counts_by_child(code, as_of=today)
+    children = lists.counts_by_child(code, as_of=today, year=year)
     names = _child_names([c.code for c in children])
     return render(
         request,
@@ -225,11 +227,13 @@ def overdue(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def home_panel(request: HttpRequest) -> HttpResponse:
-    """The home page's 帮扶情况 panel: the division's counts, each linking to the lists."""
+    """The home page's 帮扶情况 panel: the division's counts from the rollups (overdue visits
+    live), each linking to the lists."""
     scope = _scope(request)
     year = _measure_year(request)
     place = _place(request, scope, "web:measures_overdue", {"year": year})
-    summary = selectors.assistance_summary(place.code, year=year)
+    rollups_refresh_dirty()  # cheap when nothing is marked; the home page has just run it
+    summary = assistance_rollup(place.code, year=year)
     return render(
         request,
         "web/measures/_home_panel.html",
