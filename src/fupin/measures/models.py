@@ -82,6 +82,10 @@ class Pairing(SourcedFact):
         verbose_name_plural = "结对帮扶"
         indexes = [
             models.Index(fields=["cadre", "end"], name="pairing_cadre_end"),
+            # the overdue lists and "without a 帮扶责任人": current pairings, from the index alone
+            models.Index(
+                fields=["household", "end", "start", "cadre"], name="pairing_household_current"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -125,7 +129,11 @@ class Visit(SourcedFact):
     class Meta:
         verbose_name = "走访记录"
         verbose_name_plural = "走访记录"
-        indexes = [models.Index(fields=["household", "date"], name="visit_household_date")]
+        indexes = [
+            models.Index(fields=["household", "date"], name="visit_household_date"),
+            # the overdue lists: a pairing's latest visit, read from the index alone
+            models.Index(fields=["household", "cadre", "date"], name="visit_household_cadre_date"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["submission"], condition=~Q(submission=""), name="visit_submission_once"
@@ -268,6 +276,11 @@ class Measure(SourcedFact):
         verbose_name_plural = "帮扶措施"
         indexes = [
             models.Index(fields=["household", "year"], name="measure_household_year"),
+            # "without a measure of the year" and the counts by category, from the index alone
+            models.Index(
+                fields=["household", "year", "status", "category", "amount"],
+                name="measure_household_year_status",
+            ),
             models.Index(fields=["year", "category"], name="measure_year_category"),
         ]
         constraints = [

@@ -13,6 +13,7 @@ selector, counted.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from fupin.measures import selectors
 from fupin.policy import measures as pm
@@ -51,7 +52,19 @@ def assistance_rollup(
         poor = int(row["poor_households"]) + int(row["returned_households"])
         paired = int(row["paired_households"])
         measured = int(row["measured_households"]) if row["year"] == year else 0
-    measures = [
+    return selectors.AssistanceSummary(
+        poor=poor,
+        unpaired=max(poor - paired, 0),
+        without_measure=max(poor - measured, 0),
+        overdue=selectors.overdue_visits(division_code, as_of=as_of).count(),
+        measures=rolled_measure_counts(division_code, year),
+    )
+
+
+def rolled_measure_counts(division_code: str, year: int) -> list[dict[str, Any]]:
+    """The measures of ``year`` carried out under a division by category, from the rollups —
+    the rows of ``selectors.measure_counts`` (one lookup whatever the division's size)."""
+    return [
         {
             "category": r["category"],
             "n": int(r["measures"]),
@@ -63,10 +76,3 @@ def assistance_rollup(
         .order_by("-measures", "category")
         .values("category", "measures", "households", "amount")
     ]
-    return selectors.AssistanceSummary(
-        poor=poor,
-        unpaired=max(poor - paired, 0),
-        without_measure=max(poor - measured, 0),
-        overdue=selectors.overdue_visits(division_code, as_of=as_of).count(),
-        measures=measures,
-    )

@@ -289,13 +289,17 @@ class AssistanceSummary:
     measures: list[dict[str, Any]]
 
 
+def assisted_households(division_code: str) -> QuerySet[Household]:
+    """The registered poor (and returned) households under a division."""
+    return Household.objects.filter(_under(division_code), status__in=ASSISTED)
+
+
 def assistance_summary(
     division_code: str, *, year: int, as_of: date | None = None
 ) -> AssistanceSummary:
     """The counts the home page and the county roll-up show (four aggregate queries)."""
-    poor = Household.objects.filter(_under(division_code), status__in=ASSISTED).count()
     return AssistanceSummary(
-        poor=poor,
+        poor=assisted_households(division_code).count(),
         unpaired=unpaired_households(division_code).count(),
         without_measure=households_without_measure(division_code, year).count(),
         overdue=overdue_visits(division_code, as_of=as_of).count(),

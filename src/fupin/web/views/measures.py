@@ -32,7 +32,7 @@ from fupin.divisions.models import LEVEL_OF_LENGTH, Division
 from fupin.divisions.selectors import division_ancestors, subtree_q
 from fupin.measures import lists, selectors
 from fupin.measures.models import LeaveRequest, Measure, TeamMember
-from fupin.measures.rollup import assistance_rollup
+from fupin.measures.rollup import assistance_rollup, rolled_measure_counts
 from fupin.measures.services import (
     attendance_record,
     leave_decide,
@@ -167,7 +167,20 @@ def overdue(request: HttpRequest) -> HttpResponse:
     place = _place(request, scope, "web:measures_overdue", {"year": year})
     code = place.code
     today = timezone.localdate()
-    summary = selectors.assistance_summary(code, year=year, as_of=today)
+    children = lists.counts_by_child(code, as_of=today, year=year)
+    if lists.child_length(code) is None:  # a village: its own counts
+        summary = selectors.assistance_summary(code, year=year, as_of=today)
+    else:
+        # The totals are the sums of the divisions below (each list is counted once, not
+        # twice); the measures by category come from the rollups.
+        rollups_refresh_dirty()
+        summary = selectors.AssistanceSummary(
+            poor=selectors.assisted_households(code).count(),
+            unpaired=sum(c.unpaired for c in children),
+            without_measure=sum(c.without_measure for c in children),
+            overdue=sum(c.overdue for c in children),
+            measures=rolled_measure_counts(code, year),
+        )
     visits = _page(
         lists.with_head_name(selectors.overdue_visits(code, as_of=today), "household_id"),
         summary.overdue,
@@ -183,7 +196,6 @@ def overdue(request: HttpRequest) -> HttpResponse:
         request,
         "mp",
     )
-    children = lists.counts_by_child(code, as_of=today, year=year)
     names = _child_names([c.code for c in children])
     return render(
         request,
