@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "fupin.evaluation",
     "fupin.analysis",
     "fupin.measures",
+    "fupin.funds",
     "fupin.web",
     "fupin.jobs",
 ]
