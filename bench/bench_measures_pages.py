@@ -310,8 +310,12 @@ PHASES = {"registry": phase_registry, "measures": phase_measures, "pages": phase
 
 
 def run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
-    """Every phase in order; return their figures (the functions the smoke test also uses)."""
+    """Every phase in order; return their figures (the functions the smoke test also uses).
+
+    The benchmark compares two SQLite files; a ``DATABASE_URL`` in the environment (the
+    PostgreSQL test run) must not reach the phases."""
     log = work / "bench.log"
+    os.environ.pop("DATABASE_URL", None)
     common = ["--persons", str(a.persons), "--sample", str(a.sample), "--rounds", str(a.rounds)]
     common += ["--years", str(a.years), "--visit-days", str(a.visit_days)]
     common += ["--later", str(a.later), "--repeat", str(a.repeat)]
