@@ -314,8 +314,16 @@ def run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
 
     The benchmark compares two SQLite files; a ``DATABASE_URL`` in the environment (the
     PostgreSQL test run) must not reach the phases."""
+    url = os.environ.pop("DATABASE_URL", None)
+    try:
+        return _run(a, work)
+    finally:
+        if url is not None:
+            os.environ["DATABASE_URL"] = url
+
+
+def _run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
     log = work / "bench.log"
-    os.environ.pop("DATABASE_URL", None)
     common = ["--persons", str(a.persons), "--sample", str(a.sample), "--rounds", str(a.rounds)]
     common += ["--years", str(a.years), "--visit-days", str(a.visit_days)]
     common += ["--later", str(a.later), "--repeat", str(a.repeat)]
