@@ -25,7 +25,7 @@ class CadreAdmin(ScopedModelAdmin[Cadre]):
 @admin.register(Pairing)
 class PairingAdmin(ScopedModelAdmin[Pairing]):
     scope_field = "household__village__code"
-    list_display = ("household", "cadre", "order", "start", "end")
+    list_display = ("household", "cadre", "order", "start", "end", "last_visit")
     raw_id_fields = ("household", "cadre")
 
 

@@ -40,7 +40,7 @@ from fupin.measures.models import (
     Visit,
     WorkTeam,
 )
-from fupin.measures.services import age_on, parameters
+from fupin.measures.services import age_on, pairing_last_visits_refresh, parameters
 from fupin.policy import measures as pm
 from fupin.registry.models import Household, LivingConditions, Member
 from fupin.reports.services import rollups_mark_dirty
@@ -511,6 +511,7 @@ def cadres_generate(
     )
     # The rollups count the households with a current 帮扶责任人.
     rollups_mark_dirty(village_codes=[v for v in by_village if v])
+    pairing_last_visits_refresh(hid for group in groups for hid in group)
     return len(cadres)
 
 
@@ -571,6 +572,7 @@ def visits_generate(
             )
             day -= timedelta(days=rng.randint(22, interval - 2))
     _bulk(Visit, rows)
+    pairing_last_visits_refresh({v.household_id for v in rows})
     return len(rows)
 
 

@@ -76,6 +76,10 @@ class Pairing(SourcedFact):
     start = models.DateField("结对日期")
     end = models.DateField("解除日期", null=True, blank=True)
     end_reason = models.CharField("调整原因", max_length=200, blank=True)
+    #: The latest visit of this cadre to this household (kept by every path that writes
+    #: visits or pairings: ``services.pairing_last_visits_refresh``), so the overdue lists
+    #: read one column instead of the visits.
+    last_visit = models.DateField("最近走访日期", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "结对帮扶"
@@ -86,6 +90,7 @@ class Pairing(SourcedFact):
             models.Index(
                 fields=["household", "end", "start", "cadre"], name="pairing_household_current"
             ),
+            models.Index(fields=["end", "last_visit"], name="pairing_current_last_visit"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -14,7 +14,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from fupin.divisions.selectors import subtree_q
-from fupin.measures.models import Cadre, Pairing, Visit
+from fupin.measures.models import Cadre, Pairing
 from fupin.measures.selectors import cadre_households
 from fupin.measures.services import parameters
 from fupin.policy import measures as pm
@@ -77,11 +77,6 @@ def scope_picks(
     one household; return them and whether more than ``limit`` matched."""
     as_of = as_of or date.today()
     head = Member.objects.filter(household_id=OuterRef("household_id"), relation="head")
-    last = (
-        Visit.objects.filter(household_id=OuterRef("household_id"), cadre_id=OuterRef("cadre_id"))
-        .order_by("-date")
-        .values("date")[:1]
-    )
     qs = Pairing.objects.filter(end__isnull=True, cadre__active=True).exclude(
         household__status="removed"
     )
@@ -97,7 +92,7 @@ def scope_picks(
     else:
         qs = qs.annotate(head_name=Subquery(head.values("name")[:1]))
     rows = list(
-        qs.annotate(last_visit=Subquery(last), anchor=Coalesce(Subquery(last), F("start")))
+        qs.annotate(anchor=Coalesce(F("last_visit"), F("start")))
         .select_related("household", "cadre")
         .order_by("anchor", "household__code", "order")[: limit + 1]
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils.translation import gettext
 
@@ -212,24 +212,12 @@ def overdue_visits(
     as_of = as_of or date.today()
     interval = interval_days if interval_days is not None else parameters().visit_interval_days
     cutoff = as_of - timedelta(days=interval)
-    recent = Visit.objects.filter(
-        household_id=OuterRef("household_id"), cadre_id=OuterRef("cadre_id"), date__gte=cutoff
-    )
+    # ``last_visit`` is kept on the pairing by every path that writes visits.
     return (
         Pairing.objects.filter(_under(division_code, "household__village"), end__isnull=True)
         .filter(start__lt=cutoff)
+        .filter(Q(last_visit__isnull=True) | Q(last_visit__lt=cutoff))
         .exclude(household__status__in=("removed",))
-        .annotate(
-            recently=Exists(recent),
-            last_visit=Subquery(
-                Visit.objects.filter(
-                    household_id=OuterRef("household_id"), cadre_id=OuterRef("cadre_id")
-                )
-                .order_by("-date")
-                .values("date")[:1]
-            ),
-        )
-        .filter(recently=False)
         .select_related("household", "household__village", "cadre")
         .order_by("household__village_id", "household__code")
     )
@@ -320,10 +308,7 @@ def cadre_households(cadre: Cadre, *, as_of: date | None = None) -> list[dict[st
     head = Member.objects.filter(household_id=OuterRef("household_id"), relation="head")
     rows = (
         Pairing.objects.filter(cadre=cadre, end__isnull=True)
-        .annotate(
-            last_visit=Max("household__visits__date", filter=Q(household__visits__cadre=cadre)),
-            head_name=head.values("name")[:1],
-        )
+        .annotate(head_name=head.values("name")[:1])
         .select_related("household", "household__village")
         .order_by("household__village_id", "household__code")
     )

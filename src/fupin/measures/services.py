@@ -16,14 +16,14 @@ member, the township or the county; leave is approved by the level the days call
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeAlias
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from fupin.accounts.models import Role
@@ -700,9 +700,14 @@ def pairing_assign(
         current.end_reason = reason[:200] or "调整帮扶责任人"
         current.save(update_fields=["end", "end_reason", "updated_at"])
     pairing = Pairing.objects.create(
-        household=household, cadre=c, order=order, start=start, source=_source(source)
+        household=household,
+        cadre=c,
+        order=order,
+        start=start,
+        source=_source(source),
     )
     rollups_mark_dirty(village_codes=[household.village_id])  # the ended pairing's too
+    pairing.refresh_from_db(fields=["last_visit"])  # set by the signal from earlier visits
     warnings = []
     quota = c.max_households or parameters().max_households_per_cadre
     load = cadre_load(c)
@@ -830,6 +835,33 @@ def _location(
         )
         return None, None
     return lat, lon
+
+
+def pairing_last_visits_refresh(household_ids: Iterable[int] | None = None) -> int:
+    """Set ``Pairing.last_visit`` from the visits — of these households, or of all — in
+    set-based UPDATEs (5,000 households a statement); return the pairings updated.
+
+    Every path that writes visits or pairings in bulk calls it (imports, generators); a
+    visit or a pairing saved or deleted one at a time sets it by a signal (``apps.py``)."""
+    p, v = Pairing._meta.db_table, Visit._meta.db_table
+    qn = connection.ops.quote_name
+    latest = (
+        f"(SELECT MAX(v.{qn('date')}) FROM {qn(v)} v WHERE v.{qn('household_id')} ="
+        f" {qn(p)}.{qn('household_id')} AND v.{qn('cadre_id')} = {qn(p)}.{qn('cadre_id')})"
+    )
+    sql = f"UPDATE {qn(p)} SET {qn('last_visit')} = {latest}"
+    updated = 0
+    with connection.cursor() as cursor:
+        if household_ids is None:
+            cursor.execute(sql)
+            return int(cursor.rowcount)
+        ids = sorted(set(household_ids))
+        for i in range(0, len(ids), 5000):
+            chunk = ids[i : i + 5000]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"{sql} WHERE {qn('household_id')} IN ({marks})", chunk)
+            updated += int(cursor.rowcount)
+    return updated
 
 
 # -- work teams -----------------------------------------------------------------------------------

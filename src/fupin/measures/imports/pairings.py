@@ -320,6 +320,7 @@ def _write_pairings(
         )
     households = [h for h, _, _, _ in new_pairings]
     _mark_villages(households, (h.pk for h in households))
+    services.pairing_last_visits_refresh(h.pk for h in households)
     _audit(
         by=by,
         action="pairing.import",

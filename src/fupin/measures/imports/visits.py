@@ -387,6 +387,7 @@ def _visits_write(
         " WHERE plan.ex_id IS NULL OR NOT plan.same GROUP BY 1"
     ).fetchall()
     rollups_mark_dirty(village_codes={v for _, v in touched})
+    services.pairing_last_visits_refresh(h for h, _ in touched)
     _audit(
         by=by,
         action="visit.import",
