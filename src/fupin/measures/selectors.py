@@ -33,8 +33,7 @@ from fupin.policy import codes
 from fupin.policy import measures as pm
 from fupin.registry.models import Household, LivingConditions, Member
 
-#: Statuses of the households that must have a 帮扶责任人 and measures.
-ASSISTED = ("poor", "returned")
+ASSISTED = pm.ASSISTED
 
 # -- the suggestion -------------------------------------------------------------------------------
 

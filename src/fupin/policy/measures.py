@@ -132,6 +132,8 @@ MEASURE_STATUS = CodeList(
 
 #: Statuses that count as "carried out" for exit and risk elimination.
 CARRIED_OUT = ("in_progress", "done")
+#: Registry statuses of the households that must have a 帮扶责任人 and measures (未脱贫, 返贫).
+ASSISTED = ("poor", "returned")
 
 LOAN_PURPOSE = CodeList(
     "loan_purpose",
@@ -532,6 +534,9 @@ _CATEGORY_RULES = {
     "public_post": _public_post,
     "housing": _housing,
 }
+#: The categories whose rules read the household (its status, members, house, the target
+#: member); the rules of every other category read only the measure's own cells.
+HOUSEHOLD_RULE_CATEGORIES = frozenset(_CATEGORY_RULES)
 
 # -- plan suggestion ------------------------------------------------------------------------------
 

@@ -45,9 +45,7 @@ COUNT_COLUMNS = (
     "paired_households",
     "measured_households",
 )
-#: The statuses of the households that must have a 帮扶责任人 and measures: the same as
-#: ``fupin.measures.selectors.ASSISTED`` (not imported: the measures app imports this module).
-ASSISTED = ("poor", "returned")
+ASSISTED = pm.ASSISTED
 #: Postgres advisory-lock key serialising refreshes (SQLite serialises writers itself).
 _LOCK_KEY = 0x46555049  # "FUPI"
 

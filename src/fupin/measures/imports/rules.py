@@ -45,9 +45,7 @@ def reduced_members(members: Iterable[pm.MemberFacts]) -> tuple[pm.MemberFacts, 
     return tuple(sorted(distinct, key=lambda f: (f.labour_capacity, f.health, f.dibao, f.tekun)))
 
 
-#: The categories whose rules read the household (its status, members, house, the target
-#: member); the rules of every other category read only the measure's own cells.
-HOUSEHOLD_RULES = frozenset(pm._CATEGORY_RULES)
+HOUSEHOLD_RULES = pm.HOUSEHOLD_RULE_CATEGORIES
 
 
 def _member(m: Member, on: date) -> pm.MemberFacts:
