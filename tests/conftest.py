@@ -12,6 +12,9 @@ from fupin.divisions.services import divisions_load
 from fupin.registry.imports.services import registry_import_file
 from fupin.synth.generator import generate, write_file
 
+#: Fixtures shared by several test packages (the measures, API and command tests).
+pytest_plugins = ["tests.measures.fixtures"]
+
 COUNTY = "513431"
 YEAR = 2016
 

@@ -2,9 +2,6 @@
 visits; cadres; overdue visits; a village's work team — scoped reads, writes judged by the
 services' rules, refusals in the API's error shape."""
 
-# The fixtures of tests/measures/conftest.py are imported, so the tests' arguments "redefine" them.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -21,13 +18,7 @@ from fupin.measures.models import Attendance, Cadre, Measure, Pairing, Plan, Vis
 from fupin.measures.services import cadre_create, team_create, team_member_add
 from fupin.registry.models import Household, Member
 from tests.api.conftest import Api
-from tests.measures.conftest import (  # noqa: F401  (fixtures)
-    COUNTY,
-    cadre,
-    head,
-    pairing,
-    poor_household,
-)
+from tests.measures.fixtures import COUNTY
 
 ApiAs = Callable[..., Api]
 START = date(2020, 3, 1)

@@ -11,9 +11,6 @@ from openpyxl import load_workbook
 from fupin.cli import build_parser
 from fupin.measures.models import Measure, Pairing
 from fupin.registry.models import Household
-from tests.measures.conftest import cadre, pairing, poor_household
-
-__all__ = ["cadre", "pairing", "poor_household"]  # the fixtures of tests/measures
 
 
 def main(argv: list[str]) -> int:

@@ -1,5 +1,8 @@
 """Fixtures of the precise-measures tests: the small 昭觉县 registry, a cadre of the county
-paired with a poor household, and a few members of that household."""
+paired with a poor household, and a few members of that household.
+
+A plugin of the root ``tests/conftest.py`` (``pytest_plugins``), so the measures, API and
+command tests share them without importing fixtures by name."""
 
 from __future__ import annotations
 

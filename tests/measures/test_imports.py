@@ -18,6 +18,7 @@ from fupin.measures.imports import (
     MEASURE_COLUMNS,
     PAIRING_COLUMNS,
     VISIT_COLUMNS,
+    Kind,
     measures_import,
     measures_import_file,
     measures_template_workbook,
@@ -379,14 +380,14 @@ def test_visit_validation_query_count_does_not_grow(pairing: Pairing, tmp_path: 
 
 @pytest.mark.parametrize("kind", ["measures", "pairings", "visits"])
 def test_template_has_the_headings_and_reads_back(
-    registry: Path, tmp_path: Path, kind: str
+    registry: Path, tmp_path: Path, kind: Kind
 ) -> None:
-    path = measures_template_workbook(kind, tmp_path / f"{kind}.xlsx")  # type: ignore[arg-type]
+    path = measures_template_workbook(kind, tmp_path / f"{kind}.xlsx")
     ws = load_workbook(path).worksheets[0]
     heads = [c.value for c in ws[1]]
     expected = {"measures": MEASURE_HEAD, "pairings": PAIRING_HEAD, "visits": VISIT_HEAD}[kind]
     assert heads == expected
-    report = measures_import(kind=kind, path=path)  # type: ignore[arg-type]
+    report = measures_import(kind=kind, path=path)
     assert [e.code for e in report.errors] == ["FILE_EMPTY"]
 
 

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -128,7 +129,7 @@ def _context(household: Household) -> services.HouseholdContext:
     return services.household_context(household)
 
 
-def _input(**kw: object) -> services.MeasureInput:
+def _input(**kw: Any) -> services.MeasureInput:
     base = services.MeasureInput(
         year=2018,
         category="industry",
@@ -147,7 +148,7 @@ def _input(**kw: object) -> services.MeasureInput:
         reason="",
         evidence="",
     )
-    return replace(base, **kw)  # type: ignore[arg-type]
+    return replace(base, **kw)
 
 
 def _birthday(born: date, years: int) -> date:

@@ -16,6 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 
 from fupin.accounts.models import Profile, Role
 from fupin.divisions.models import Division
@@ -186,7 +187,7 @@ def _assign(households: list[Household], cadres: list[Cadre]) -> None:
 
 
 def test_the_number_of_queries_does_not_grow_with_the_rows(
-    registry: object, django_assert_max_num_queries: object
+    registry: object, django_assert_max_num_queries: DjangoAssertNumQueries
 ) -> None:
     households = list(Household.objects.filter(status="poor").order_by("code")[:21])
     assert len(households) == 21
@@ -205,7 +206,7 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(
     # The pairings marked their villages for the rollups; the refresh (a fixed number of
     # statements, run by the page before it reads the rollups) is not the page's own work.
     rollups_refresh_dirty()
-    with django_assert_max_num_queries(len(one)):  # type: ignore[operator]
+    with django_assert_max_num_queries(len(one)):
         response = client.get(URL)
     assert len(_listed(response.content.decode(), "overdue-list")) == 21
 

@@ -24,7 +24,7 @@ def export(client: Client, **params: str) -> list[tuple[object, ...]]:
     response = client.get(reverse("web:household_export"), params)
     assert response.status_code == 200, response.content[:500]
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    wb = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))  # type: ignore[attr-defined]
+    wb = openpyxl.load_workbook(io.BytesIO(response.getvalue()))
     return list(wb.worksheets[0].iter_rows(values_only=True))
 
 
@@ -60,7 +60,7 @@ def test_ids_are_text_and_codes_are_chinese_labels(
     assert household is not None
 
     response = client.get(reverse("web:household_export"), {"q": household.code})
-    wb = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))  # type: ignore[attr-defined]
+    wb = openpyxl.load_workbook(io.BytesIO(response.getvalue()))
     ws = wb.worksheets[0]
 
     names = [c.name for c in COLUMNS]
@@ -94,7 +94,7 @@ def test_an_export_imports_again_without_any_change(
     client = signed_in(make_user("c", Role.COUNTY_OFFICE, "513431"))
     response = client.get(reverse("web:household_export"), {"village": township})
     path = tmp_path / "export.xlsx"
-    path.write_bytes(b"".join(response.streaming_content))  # type: ignore[attr-defined]
+    path.write_bytes(response.getvalue())
     before = list(Member.objects.order_by("id").values_list("id", "updated_at"))
 
     report = registry_import_file(path=path, mode="upsert", scope=township, dry_run=False)
@@ -138,7 +138,7 @@ def test_text_that_looks_like_a_formula_is_exported_as_text(
 
     response = client.get(reverse("web:household_export"), {"q": member.household.code})
     path = tmp_path / "export.xlsx"
-    path.write_bytes(b"".join(response.streaming_content))  # type: ignore[attr-defined]
+    path.write_bytes(response.getvalue())
     ws = openpyxl.load_workbook(path).worksheets[0]
     column = [c.name for c in COLUMNS].index("name") + 1
     cells = [ws.cell(row=r, column=column) for r in range(2, ws.max_row + 1)]
