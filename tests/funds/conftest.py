@@ -4,23 +4,26 @@ project of a village with funds assigned."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from fupin.accounts.models import Profile, Role
 from fupin.divisions.models import Division
 from fupin.funds.models import Project
+from fupin.funds.project_notices import project_notice_publish
 from fupin.funds.services import (
     allocation_record,
     project_fund,
     project_propose,
     project_transition,
 )
+from fupin.notices.models import Notice
 
 PROVINCE, PREFECTURE, COUNTY = "51", "5134", "513431"
 YEAR = 2019
@@ -118,23 +121,23 @@ def propose(village: Division, code: str = "P-1", **changes: Any) -> Project:
     return project_propose(**args)
 
 
+def at(day: date) -> datetime:
+    """Midnight of ``day`` in the server's time zone (a notice posted then is up that whole
+    day)."""
+    return timezone.make_aware(datetime(day.year, day.month, day.day))
+
+
+def publish(project: Project, level: str, day: date, days: int | None = None) -> Notice:
+    return project_notice_publish(project=project, level=level, by=None, days=days, on=at(day))
+
+
 def approve(project: Project) -> Project:
-    project_transition(
-        project=project,
-        target="reviewed",
-        on=date(2019, 3, 20),
-        by=None,
-        notice_start=date(2019, 3, 6),
-        notice_end=date(2019, 3, 15),
-    )
-    return project_transition(
-        project=project,
-        target="approved",
-        on=date(2019, 4, 5),
-        by=None,
-        notice_start=date(2019, 3, 21),
-        notice_end=date(2019, 3, 31),
-    )
+    """Village notice 6–15 March, review on the 20th; township notice 21–30 March, approval
+    on 5 April."""
+    publish(project, "village", date(2019, 3, 6))
+    project_transition(project=project, target="reviewed", on=date(2019, 3, 20), by=None)
+    publish(project, "township", date(2019, 3, 21))
+    return project_transition(project=project, target="approved", on=date(2019, 4, 5), by=None)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from fupin.funds.services import (
     project_fund,
     project_transition,
 )
+from fupin.notices.services import notice_withdraw
 from fupin.registry.models import Household
 from tests.funds.conftest import (
     COUNTY,
@@ -32,6 +33,7 @@ from tests.funds.conftest import (
     approve,
     make_user,
     propose,
+    publish,
 )
 
 
@@ -204,6 +206,31 @@ def test_village_proposes_township_reviews_county_approves(
     project = propose(village, by=village_cadre)
     assert (project.status, project.proposer_level) == ("proposed", "village")
     assert list(project.villages.values_list("code", flat=True)) == [village.code]
+    # the review waits for the village notice
+    refused(
+        "FUNDS_NOTICE_MISSING",
+        project_transition,
+        project=project,
+        target="reviewed",
+        on=date(2019, 3, 20),
+        by=township_reviewer,
+    )
+    # nine days of notice are not enough, and nothing is stored
+    short = publish(project, "village", date(2019, 3, 6), days=9)
+    refused(
+        "FUNDS_NOTICE_TOO_SHORT",
+        project_transition,
+        project=project,
+        target="reviewed",
+        on=date(2019, 3, 20),
+        by=township_reviewer,
+    )
+    project.refresh_from_db()
+    assert (project.status, project.village_notice_end) == ("proposed", None)
+    # a second village notice is refused while the first stands; withdrawn, it may be posted
+    refused("FUNDS_NOTICE_STAGE", publish, project=project, level="village", day=date(2019, 3, 6))
+    notice_withdraw(notice=short, reason="公示天数不足，重新公示", by=township_reviewer)
+    publish(project, "village", date(2019, 3, 6))
     # the village may not review its own project
     refused(
         "FUNDS_WRONG_LEVEL",
@@ -212,29 +239,18 @@ def test_village_proposes_township_reviews_county_approves(
         target="reviewed",
         on=date(2019, 3, 20),
         by=village_cadre,
-        notice_start=date(2019, 3, 6),
-        notice_end=date(2019, 3, 15),
     )
-    # nine days of notice are not enough, and nothing is stored
+    # not before the notice has ended (its last day is the 15th)
     refused(
         "FUNDS_NOTICE_TOO_SHORT",
         project_transition,
         project=project,
         target="reviewed",
-        on=date(2019, 3, 20),
+        on=date(2019, 3, 15),
         by=township_reviewer,
-        notice_start=date(2019, 3, 6),
-        notice_end=date(2019, 3, 14),
     )
-    project.refresh_from_db()
-    assert (project.status, project.village_notice_end) == ("proposed", None)
     project_transition(
-        project=project,
-        target="reviewed",
-        on=date(2019, 3, 20),
-        by=township_reviewer,
-        notice_start=date(2019, 3, 6),
-        notice_end=date(2019, 3, 15),
+        project=project, target="reviewed", on=date(2019, 3, 16), by=township_reviewer
     )
     refused(
         "FUNDS_NOTICE_MISSING",
@@ -244,6 +260,9 @@ def test_village_proposes_township_reviews_county_approves(
         on=date(2019, 4, 5),
         by=county_office,
     )
+    # the township notice is the township's, posted while the project is reviewed
+    refused("FUNDS_NOTICE_STAGE", publish, project=project, level="county", day=date(2019, 3, 21))
+    publish(project, "township", date(2019, 3, 21))
     refused(
         "FUNDS_WRONG_LEVEL",
         project_transition,
@@ -251,26 +270,22 @@ def test_village_proposes_township_reviews_county_approves(
         target="approved",
         on=date(2019, 4, 5),
         by=township_reviewer,
-        notice_start=date(2019, 3, 21),
-        notice_end=date(2019, 3, 31),
     )
     project_transition(
-        project=project.code,
-        target="approved",
-        on=date(2019, 4, 5),
-        by=county_office,
-        notice_start=date(2019, 3, 21),
-        notice_end=date(2019, 3, 31),
+        project=project.code, target="approved", on=date(2019, 4, 5), by=county_office
     )
     project.refresh_from_db()
     assert (project.status, project.reviewed_on, project.approved_on) == (
         "approved",
-        date(2019, 3, 20),
+        date(2019, 3, 16),
         date(2019, 4, 5),
     )
-    assert project.village_notice_end == date(2019, 3, 15)
-    assert project.township_notice_end == date(2019, 3, 31)
-    assert AuditEvent.objects.filter(obj_type="project", obj_key=project.code).count() == 3
+    assert (project.village_notice_start, project.village_notice_end) == (
+        date(2019, 3, 6),
+        date(2019, 3, 15),
+    )
+    assert project.township_notice_end == date(2019, 3, 30)
+    assert AuditEvent.objects.filter(obj_type="project", obj_key=project.code).count() == 6
     refused(
         "FUNDS_BAD_TRANSITION",
         project_transition,

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from urllib.parse import urljoin
 
 import numpy as np
@@ -21,6 +22,8 @@ from django.contrib.auth.models import AbstractUser
 from django.test import Client
 from django.utils import timezone
 
+from fupin.funds.project_notices import allocation_notice_publish, project_notice_publish
+from fupin.funds.services import allocation_record, project_propose
 from fupin.notices import views
 from fupin.notices.services import notice_publish, notice_withdraw
 from fupin.policy.idnumber import make_ids
@@ -79,7 +82,57 @@ def published(places: list[Place], admin: AbstractUser) -> list[int]:
         by=admin,
     )
     notice_withdraw(notice=withdrawn, reason="名单有误 电话13812345678", by=admin)
-    return [*ids, other.pk, ended.pk, withdrawn.pk]
+    return [
+        *ids,
+        other.pk,
+        *_fund_notices(places[0].village, id_number, admin),
+        ended.pk,
+        withdrawn.pk,
+    ]
+
+
+def _fund_notices(village: str, id_number: str, admin: AbstractUser) -> list[int]:
+    """A project notice and an allocation notice whose free text holds identifiers (资金项目公告公示
+    go through the same board and the same rules)."""
+    project = project_propose(
+        code="LEAK-1",
+        name=f"养殖场 联系人13812345678 {id_number}",
+        project_type="industry",
+        division=village,
+        budget=Decimal("1234567.89"),
+        budget_by_source={"central.development": Decimal("1234567.89")},
+        benefit_kinds=["dividend", "employment"],
+        benefit_link=f"分红打卡到 6222021234567890128，户主 {id_number}",
+        performance_target="带动贫困户 30 户增收（含残疾人家庭）",
+        implementing_unit="合作社 电话(0834)3221234",
+        expected_households=30,
+        proposed_on=date(2019, 3, 5),
+        by=None,
+    )
+    county, township = village[:6], village[:9]
+    allocation_record(
+        source="central.development",
+        to_division=county,
+        year=2019,
+        amount=Decimal("9000000"),
+        allocated_on=date(2019, 2, 1),
+        by=None,
+    )
+    allocation_record(
+        source="central.development",
+        to_division=township,
+        from_division=county,
+        year=2019,
+        amount=Decimal("1500000"),
+        allocated_on=date(2019, 2, 10),
+        document_number=f"昭扶发〔2019〕3号 经办人{id_number}",
+        by=None,
+    )
+    notices = [
+        project_notice_publish(project=project, level="village", by=admin),
+        allocation_notice_publish(division=county, year=2019, by=admin),
+    ]
+    return [n.pk for n in notices]
 
 
 def _filter_urls(page: str) -> list[str]:

@@ -271,6 +271,20 @@ def test_notice_of_ten_days_or_more_passes_nine_is_refused() -> None:
     )
 
 
+
+def test_an_objection_open_or_upheld_holds_the_step() -> None:
+    """公示 is the public's check: the step waits until every objection is verified, and an
+    upheld one means the project is revised and posted again."""
+    day = date(2017, 3, 11)
+    open_one = f.NoticeFacts(date(2017, 3, 1), date(2017, 3, 10), open_objections=1)
+    upheld = f.NoticeFacts(date(2017, 3, 1), date(2017, 3, 10), upheld_objections=2)
+    r = f.check_transition("proposed", "reviewed", level="township", notice=open_one, today=day)
+    assert codes(r) == {FundCode.NOTICE_OBJECTION} and "1 条异议尚未核实" in r[0].message
+    r = f.check_transition("reviewed", "approved", level="county", notice=upheld, today=day)
+    assert codes(r) == {FundCode.NOTICE_OBJECTION} and "重新公示" in r[0].message
+    # steps that wait for no notice do not read it
+    assert f.check_transition("approved", "in_progress", level="county", notice=upheld) == []
+
 GOOD_PAYMENT = f.PaymentFacts(
     amount=Decimal("1200"),
     source="central.development",

@@ -32,7 +32,7 @@ from fupin.common.audit import audit_record
 from fupin.common.errors import FupinError
 from fupin.divisions.models import Division
 from fupin.divisions.selectors import division_get
-from fupin.funds import ledger
+from fupin.funds import ledger, notice_facts
 from fupin.funds.models import FundAllocation, Payment, Project, ProjectFunding
 from fupin.policy import codes
 from fupin.policy import funds as pf
@@ -116,7 +116,9 @@ def _lock_division(code: str) -> Division:
     return Division.objects.select_for_update().get(pk=code)
 
 
-def _project(project: Project | str, *, lock: bool = False) -> Project:
+def project_find(project: Project | str, *, lock: bool = False) -> Project:
+    """The project (or the project of that code), locked for the write when ``lock``; refused
+    with ``FUNDS_UNKNOWN_PROJECT`` when there is none."""
     qs = Project.objects.select_for_update() if lock else Project.objects.all()
     key = project.pk if isinstance(project, Project) else None
     found = qs.filter(pk=key).first() if key else qs.filter(code=str(project).strip()).first()
@@ -313,29 +315,23 @@ def project_transition(
     target: str,
     on: date,
     by: Actor,
-    notice_start: date | None = None,
-    notice_end: date | None = None,
     note: str = "",
 ) -> Project:
     """Move a project to ``target`` on the day ``on`` (审核, 审定入库, 开工, 验收, 移交, 未通过,
-    撤销). Review needs the village notice, approval the township notice (公示, ≥ 10 days,
-    ended before ``on``): give its dates here or have them stored by an earlier call. The
-    notices are dates on the project for now; publishing them through ``fupin.notices`` is the
-    next step."""
+    撤销). Review waits for the village notice, approval for the township notice, each posted
+    through ``fupin.notices`` (``fupin.funds.project_notices``) for 10 days or more, ended
+    before ``on`` with no objection open or upheld; the notice's first and last day are kept
+    on the project as the step's evidence."""
     with transaction.atomic():
-        found = _project(project, lock=True)
+        found = project_find(project, lock=True)
         _require(by, found.division_id, True, "")
         level = _actor_level(by, pf.TRANSITIONS.get((found.status, target), ()))
-        notice: pf.NoticeFacts | None = None
+        notice = notice_facts.notice_before(found.code, target)
         prefix = {"reviewed": "village", "approved": "township"}.get(target)
         changed: dict[str, object] = {}
-        if prefix:
-            start = notice_start or getattr(found, f"{prefix}_notice_start")
-            end = notice_end or getattr(found, f"{prefix}_notice_end")
-            if start and end:
-                notice = pf.NoticeFacts(start, end)
-                changed[f"{prefix}_notice_start"] = start
-                changed[f"{prefix}_notice_end"] = end
+        if prefix and notice is not None:
+            changed[f"{prefix}_notice_start"] = notice.start
+            changed[f"{prefix}_notice_end"] = notice.end
         refusals = pf.check_transition(
             found.status, target, level=level, notice=notice, today=on, p=parameters()
         )
@@ -386,7 +382,7 @@ def project_fund(
     _require(by, holder, _is_office(by), "只有扶贫部门（县级及以上）可以安排项目资金")
     with transaction.atomic():
         giver = _lock_division(holder)
-        found = _project(project, lock=True)
+        found = project_find(project, lock=True)
         if not found.division_id.startswith(giver.code):
             raise FupinError(NOT_BELOW, f"项目 {found.code} 不在{giver.name}（{giver.code}）内")
         refusals: list[pf.Refusal] = []
@@ -453,7 +449,7 @@ def payment_record(
     same item (FUNDS_DUPLICATE_PAYMENT)."""
     _fact_source(fact_source)
     with transaction.atomic():
-        found = _project(project, lock=True)
+        found = project_find(project, lock=True)
         _require(by, found.division_id, _is_office(by), "只有县扶贫办可以登记资金支付")
         refusals: list[pf.Refusal] = []
         household: Household | None = None

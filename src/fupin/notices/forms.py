@@ -34,7 +34,12 @@ class ObjectionForm(forms.Form):
 
 
 class PublishForm(forms.Form):
-    kind = forms.ChoiceField(label="公示类别", choices=NoticeKind.choices)
+    # Project and fund notices are posted from the project and allocation pages (their lists
+    # are records, not households).
+    kind = forms.ChoiceField(
+        label="公示类别",
+        choices=[(k, v) for k, v in NoticeKind.choices if k not in policy.ITEM_KINDS],
+    )
     title = forms.CharField(
         label="标题", required=False, max_length=200, help_text="不填则按村名和类别生成。"
     )

@@ -123,6 +123,7 @@ def notice_manage(request: HttpRequest, notice_id: int) -> HttpResponse:
             "nav": NAV,
             "notice": notice,
             "entries": selectors.notice_entries(notice),
+            "items": selectors.notice_items(notice) if notice.has_items else [],
             "objections": selectors.notice_objections(notice),
             "may_manage": may,
             "resolve_form": ResolveForm(),

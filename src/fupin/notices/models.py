@@ -21,6 +21,11 @@ class NoticeKind(models.TextChoices):
     EXIT = "exit", "贫困户退出公示"
     MONITORING = "monitoring", "防返贫监测对象公示"
     OTHER = "other", "其他公示"
+    PROJECT_VILLAGE = "project_village", "扶贫项目村级公示"
+    PROJECT_TOWNSHIP = "project_township", "扶贫项目乡镇公示"
+    PROJECT_LIBRARY = "project_library", "县级脱贫攻坚项目库入库公告"
+    PROJECT_COMPLETION = "project_completion", "扶贫项目竣工公告"
+    FUND_ALLOCATION = "fund_allocation", "财政专项扶贫资金分配结果公告"
 
 
 class NoticeStatus(models.TextChoices):
@@ -67,6 +72,8 @@ class Notice(models.Model):
     )
     withdrawn_reason = models.CharField("撤回原因", max_length=500, blank=True)
     case_ids = models.JSONField("关联业务编号", default=list, blank=True)
+    #: The column headings of a list of projects or allocations (``NoticeItem.cells``).
+    columns = models.JSONField("名单栏目", default=list, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
@@ -91,6 +98,11 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def has_items(self) -> bool:
+        """Whether the list is of projects or allocations (``items``), not of households."""
+        return self.kind in policy.ITEM_KINDS
 
     @property
     def is_open(self) -> bool:
@@ -124,6 +136,34 @@ class NoticeEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.head_name}"
+
+
+class NoticeItem(models.Model):
+    """One project or allocation on a notice: its public cells, frozen at publication.
+
+    ``subject_type`` and ``subject_key`` name the record it shows (internal: never shown
+    publicly), so that the record's procedure can find its notices and their objections.
+    """
+
+    notice = models.ForeignKey(
+        Notice, verbose_name="公示", on_delete=models.CASCADE, related_name="items"
+    )
+    position = models.PositiveIntegerField("序号")
+    subject_type = models.CharField("对象类型", max_length=20)
+    subject_key = models.CharField("对象编号", max_length=60)
+    cells = models.JSONField("公示内容", default=list)
+
+    class Meta:
+        verbose_name = "公示项目"
+        verbose_name_plural = "公示项目"
+        ordering = ["notice", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "position"], name="item_position_unique"),
+        ]
+        indexes = [models.Index(fields=["subject_type", "subject_key"], name="item_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.subject_key}"
 
 
 class ObjectionStatus(models.TextChoices):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from fupin.accounts.scoping import scope_queryset
 from fupin.divisions.models import Division
 from fupin.divisions.selectors import subtree_q, validate_code
-from fupin.notices.models import Notice, NoticeEntry, NoticeObjection, NoticeStatus
+from fupin.notices.models import Notice, NoticeEntry, NoticeItem, NoticeObjection, NoticeStatus
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -20,7 +20,9 @@ User = AbstractBaseUser | AnonymousUser
 PUBLIC_STATUSES = (NoticeStatus.POSTED, NoticeStatus.ENDED, NoticeStatus.WITHDRAWN)
 
 
-def _rows_of_notice(model: type[NoticeEntry] | type[NoticeObjection], q: Q | None = None) -> Any:
+def _rows_of_notice(
+    model: type[NoticeEntry] | type[NoticeItem] | type[NoticeObjection], q: Q | None = None
+) -> Any:
     """COUNT of ``model``'s rows of each notice, as a correlated subquery: computed for the
     notices a page shows only (a JOIN + GROUP BY would read every entry of every notice in
     the scope to count and sort the list)."""
@@ -37,7 +39,7 @@ def notices_current(*, division: str | None = None) -> QuerySet[Notice]:
         qs = qs.filter(subtree_q(validate_code(division), field="division__code"))
     return (
         qs.select_related("division")
-        .annotate(n_entries=_rows_of_notice(NoticeEntry))
+        .annotate(n_entries=_rows_of_notice(NoticeEntry), n_items=_rows_of_notice(NoticeItem))
         .order_by("-posted_at", "-pk")
     )
 
@@ -71,6 +73,11 @@ def notice_entries(notice: Notice) -> QuerySet[NoticeEntry]:
     return NoticeEntry.objects.filter(notice=notice).order_by("position")
 
 
+def notice_items(notice: Notice) -> QuerySet[NoticeItem]:
+    """The projects or allocations of a notice, in order (their public cells only)."""
+    return NoticeItem.objects.filter(notice=notice).order_by("position")
+
+
 def notices_visible(user: User, *, status: str | None = None) -> QuerySet[Notice]:
     """Return the notices posted in the user's subtree, newest first, with counts."""
     qs = scope_queryset(Notice.objects.all(), user, "division__code")
@@ -80,6 +87,7 @@ def notices_visible(user: User, *, status: str | None = None) -> QuerySet[Notice
         qs.select_related("division")
         .annotate(
             n_entries=_rows_of_notice(NoticeEntry),
+            n_items=_rows_of_notice(NoticeItem),
             n_open=_rows_of_notice(NoticeObjection, Q(status="open")),
         )
         .order_by("-created_at", "-pk")

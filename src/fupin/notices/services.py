@@ -20,6 +20,7 @@ from fupin.divisions.selectors import division_get
 from fupin.notices.models import (
     Notice,
     NoticeEntry,
+    NoticeItem,
     NoticeKind,
     NoticeObjection,
     NoticeStatus,
@@ -112,7 +113,7 @@ def notice_publish(
     division. The list keeps the head's name, the group and the member count as they are now,
     stripped of anything a public page must not show (``policy.public_text``).
     """
-    if kind not in NoticeKind.values:
+    if kind not in NoticeKind.values or kind in policy.ITEM_KINDS:
         raise FupinError("NOTICE_KIND_UNKNOWN", f"未知的公示类别：{kind}", {"kind": kind})
     division = division_get(village_code)
     _refuse_rights(by, kind, division.code)
@@ -176,6 +177,89 @@ def notice_publish(
             decision=policy.public_text(decision)[:200],
         )
         for i, (code, decision) in enumerate(wanted.items(), start=1)
+    )
+    return notice
+
+
+@dataclass(frozen=True)
+class Item:
+    """One row of a list of projects or allocations: the record it shows and its cells."""
+
+    subject_type: str
+    subject_key: str
+    cells: Sequence[str]
+
+
+#: A public cell holds at most this many characters (a project's task or benefit text).
+ITEM_CELL_MAX = 500
+
+
+@transaction.atomic
+def notice_publish_items(
+    *,
+    division_code: str,
+    kind: str,
+    title: str,
+    columns: Sequence[str],
+    items: Sequence[Item],
+    by: Any,
+    period_days: int | None = None,
+    now: datetime | None = None,
+) -> Notice:
+    """Post a notice of projects or allocations (资金项目公告公示) at a division; return it.
+
+    Each item's cells are frozen as they are now, under ``columns``, and stripped of anything
+    a public page must not show (``policy.public_text``) like a household list: a money figure
+    is written with thousands separators, so it is never taken for a phone number.
+    """
+    if kind not in policy.ITEM_KINDS:
+        raise FupinError("NOTICE_KIND_UNKNOWN", f"未知的项目资金公示类别：{kind}", {"kind": kind})
+    division = division_get(division_code)
+    if by is not None:  # None: the system (CLI, demo), which posts what a step decided
+        _refuse_rights(by, kind, division.code)
+    title = policy.public_text(title.strip())
+    if not title:
+        raise FupinError("NOTICE_TITLE_MISSING", "请填写公示标题")
+    try:
+        days = policy.period_days(kind, period_days)
+    except ValueError:
+        raise FupinError(
+            "NOTICE_PERIOD_INVALID",
+            f"公示天数应在 {policy.PERIOD_MIN_DAYS} 到 {policy.PERIOD_MAX_DAYS} 天之间",
+            {"period_days": period_days},
+        ) from None
+    if not items:
+        raise FupinError("NOTICE_EMPTY", "公示名单为空：请至少选择一项")
+    heads = [policy.public_text(str(c))[:50] for c in columns]
+    for item in items:
+        if len(item.cells) != len(heads):
+            raise FupinError(
+                "NOTICE_ITEM_INVALID",
+                f"公示内容与栏目数不一致：{item.subject_key}",
+                {"subject": item.subject_key},
+            )
+    now = now or timezone.now()
+    notice = Notice.objects.create(
+        kind=kind,
+        division=division,
+        title=title[:200],
+        status=NoticeStatus.POSTED,
+        period_days=days,
+        starts_at=now,
+        ends_at=now + timedelta(days=days),
+        posted_by=by if getattr(by, "pk", None) else None,
+        posted_at=now,
+        columns=heads,
+    )
+    NoticeItem.objects.bulk_create(
+        NoticeItem(
+            notice=notice,
+            position=i,
+            subject_type=item.subject_type,
+            subject_key=item.subject_key,
+            cells=[policy.public_text(str(c))[:ITEM_CELL_MAX] for c in item.cells],
+        )
+        for i, item in enumerate(items, start=1)
     )
     return notice
 

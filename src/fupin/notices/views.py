@@ -67,6 +67,9 @@ def _public_context(notice: Notice) -> dict[str, Any]:
         "entries": list(selectors.notice_entries(notice))
         if notice.status != NoticeStatus.WITHDRAWN
         else [],
+        "items": list(selectors.notice_items(notice))
+        if notice.status != NoticeStatus.WITHDRAWN and notice.has_items
+        else [],
         "is_open": notice.status == NoticeStatus.POSTED
         and notice.ends_at is not None
         and notice.ends_at > timezone.now(),
@@ -85,7 +88,12 @@ def _objection_form(notice: Notice, context: dict[str, Any], data: Any = None) -
         (e.pk, f"{e.position}. {e.head_name}" + (f"（{e.group_name}）" if e.group_name else ""))
         for e in context["entries"]
     ]
-    return ObjectionForm(data, entries=choices)
+    form = ObjectionForm(data, entries=choices)
+    if notice.has_items:
+        # A list of projects or allocations: the objection names the notice (one project's
+        # notice, or the list as a whole) and says in its text what it is about.
+        del form.fields["entry"]
+    return form
 
 
 @require_GET
@@ -115,7 +123,7 @@ def objection_create(request: HttpRequest, notice_id: int) -> HttpResponse:
         try:
             objection = objection_submit(
                 notice=notice,
-                entry_id=form.cleaned_data["entry"],
+                entry_id=form.cleaned_data.get("entry"),
                 text=form.cleaned_data["text"],
                 name=form.cleaned_data["name"],
                 contact=form.cleaned_data["contact"],

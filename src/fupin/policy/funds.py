@@ -391,6 +391,8 @@ class FundCode(StrEnum):
     WRONG_LEVEL = "FUNDS_WRONG_LEVEL"
     NOTICE_MISSING = "FUNDS_NOTICE_MISSING"
     NOTICE_TOO_SHORT = "FUNDS_NOTICE_TOO_SHORT"
+    NOTICE_OBJECTION = "FUNDS_NOTICE_OBJECTION"
+    NOTICE_STAGE = "FUNDS_NOTICE_STAGE"
     PROJECT_NOT_APPROVED = "FUNDS_PROJECT_NOT_APPROVED"
     NEGATIVE_LIST = "FUNDS_NEGATIVE_LIST"
     PAYEE_MISSING = "FUNDS_PAYEE_MISSING"
@@ -958,10 +960,13 @@ FLAG_LABELS: Mapping[str, str] = {
 
 @dataclass(frozen=True)
 class NoticeFacts:
-    """A posted notice: the first and last day it was up (both included)."""
+    """A posted notice: the first and last day it was up (both included), and the objections
+    the public raised to it that are still open or were upheld."""
 
     start: date
     end: date
+    open_objections: int = 0
+    upheld_objections: int = 0
 
     @property
     def days(self) -> int:
@@ -1086,6 +1091,20 @@ def check_transition(
             if today is not None and notice.end >= today:
                 out.append(
                     Refusal(FundCode.NOTICE_TOO_SHORT, f"公示期至 {notice.end} 才结束，尚未期满")
+                )
+            if notice.open_objections:
+                out.append(
+                    Refusal(
+                        FundCode.NOTICE_OBJECTION,
+                        f"公示收到 {notice.open_objections} 条异议尚未核实处理",
+                    )
+                )
+            if notice.upheld_objections:
+                out.append(
+                    Refusal(
+                        FundCode.NOTICE_OBJECTION,
+                        f"公示中 {notice.upheld_objections} 条异议经核实成立：请修改项目后重新公示",
+                    )
                 )
     return out
 

@@ -26,10 +26,40 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("exit", "贫困户退出公示"),
     ("monitoring", "防返贫监测对象公示"),
     ("other", "其他公示"),
+    # Funds and projects (资金项目公告公示, domain-next.md §1.3–1.4): lists of projects or
+    # allocations, not of households.
+    ("project_village", "扶贫项目村级公示"),
+    ("project_township", "扶贫项目乡镇公示"),
+    ("project_library", "县级脱贫攻坚项目库入库公告"),
+    ("project_completion", "扶贫项目竣工公告"),
+    ("fund_allocation", "财政专项扶贫资金分配结果公告"),
+)
+
+#: Kinds whose list is of projects or allocations (``NoticeItem``), not of households.
+#: 乡镇、村 and the project site post ≥ 10 days in principle ✔ [F10]; the county keeps its
+#: notices public long-term on its portal ✔ [F10], which here is the longest period allowed.
+ITEM_KINDS = frozenset(
+    {
+        "project_village",
+        "project_township",
+        "project_library",
+        "project_completion",
+        "fund_allocation",
+    }
 )
 
 #: Default period in days; ``"default"`` for every kind not named.
-PERIOD_DAYS: Mapping[str, int] = MappingProxyType({"default": 7, "monitoring": 5})
+PERIOD_DAYS: Mapping[str, int] = MappingProxyType(
+    {
+        "default": 7,
+        "monitoring": 5,
+        "project_village": 10,
+        "project_township": 10,
+        "project_completion": 10,
+        "project_library": 30,
+        "fund_allocation": 30,
+    }
+)
 #: Bounds a configured or chosen period must respect.
 PERIOD_MIN_DAYS = 1
 PERIOD_MAX_DAYS = 30
@@ -43,6 +73,7 @@ DECISIONS: Mapping[str, str] = MappingProxyType(
         "exit": "经民主评议、本户认可，拟退出（脱贫）",
         "monitoring": "拟纳入防返贫监测对象",
         "other": "",
+        **dict.fromkeys(ITEM_KINDS, ""),
     }
 )
 
@@ -55,6 +86,14 @@ OWNER_LEVEL: Mapping[str, int] = MappingProxyType(
         "exit": 5,
         "monitoring": 5,
         "other": 5,
+        # 谁分配、谁使用、谁公开 ✔ [F9]: the village and the township their library notices,
+        # the county its decisions, its allocations and the completion notice it posts at
+        # the project site (the notice's division is the site; the county answers for it).
+        "project_village": 5,
+        "project_township": 4,
+        "project_library": 3,
+        "project_completion": 3,
+        "fund_allocation": 3,
     }
 )
 _CODE_LENGTH = {3: 6, 4: 9, 5: 12}
@@ -106,4 +145,7 @@ def public_text(text: str) -> str:
     out = _LONG_NUMBER.sub("", text)
     for term in _HEALTH_TERMS:
         out = out.replace(term, "")
+    if out == text:  # nothing removed: keep its brackets (a label such as “资金（扶贫发展）”)
+        return _SPACES.sub(" ", out).strip()
+    # what is left around a removed number: its brackets and dashes go with it
     return _SPACES.sub(" ", out).strip(" -－—()（）")
