@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "importer",
     "village_facts",
     "measures",
+    "funds",
     "assess",
     "explain",
     "rollups",
