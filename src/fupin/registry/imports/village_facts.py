@@ -11,8 +11,6 @@ as they are; a blank cell of a column that is there means "not recorded" and is 
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,15 +22,10 @@ from django.utils import timezone
 
 from fupin.accounts.scoping import user_scope
 from fupin.common.audit import audit_record_bulk
-from fupin.common.errors import FupinError
 from fupin.divisions.models import Division
 from fupin.registry.imports.errors import RowError
-from fupin.registry.imports.reader import (
-    EXCEL_SUFFIXES,
-    cell_text,
-    detect_encoding,
-    normalize_header,
-)
+from fupin.registry.imports.reader import normalize_header
+from fupin.registry.imports.rows import map_header, open_rows
 from fupin.registry.village import CountyStatistics, VillageFacts
 from fupin.registry.village_fields import (
     COUNTY_FIELDS,
@@ -158,66 +151,8 @@ class FactsImportReport:
 # --- reading -------------------------------------------------------------------------------
 
 
-def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str | None]]]]:
-    encoding, _ = detect_encoding(path)
-    text = path.read_bytes().decode("utf-8-sig" if encoding == "utf8" else "gb18030")
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, [])
-
-    def rows() -> Iterator[tuple[int, list[str | None]]]:
-        for number, row in enumerate(reader, start=2):
-            yield number, [c or None for c in row]
-
-    return header, rows()
-
-
-def _cell(value: object) -> str | None:
-    """An Excel cell as text; a whole number typed as a float (a code, a year) loses ``.0``."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return cell_text(value)
-
-
-def _read_excel(path: Path, lookup: Mapping[str, str]) -> tuple[list[str], Iterator[Any]]:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types per format
-        raise FupinError("FILE_UNREADABLE", f"无法读取 Excel 文件：{exc}") from exc
-    for index in range(len(workbook.sheet_names)):
-        sheet = workbook.get_sheet_by_index(index)
-        it = iter(sheet.iter_rows())
-        first = next(it, None)
-        if first is None:
-            continue
-        header = [cell_text(h) or "" for h in first]
-        if sum(1 for h in header if normalize_header(h) in lookup) >= 2:
-            start = int(sheet.start[0]) + 2 if sheet.start else 2
-
-            def rows(it: Iterator[list[Any]] = it, start: int = start) -> Iterator[Any]:
-                for number, row in enumerate(it, start=start):
-                    yield number, [_cell(c) for c in row]
-
-            return header, rows()
-    raise FupinError("FILE_EMPTY", "Excel 文件中没有可识别的表头：第1行应为列名（如 村代码、年度）")
-
-
 def _open(path: Path, spec: Spec) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
-    path = Path(path)
-    if not path.is_file():
-        raise FupinError("FILE_NOT_FOUND", f"找不到文件：{path}")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _read_csv(path)
-    if suffix in EXCEL_SUFFIXES:
-        return _read_excel(path, spec.lookup())
-    raise FupinError(
-        "FILE_UNSUPPORTED",
-        f"不支持的文件类型“{suffix or path.name}”：请使用 CSV 或 Excel（xlsx/xls/ods）",
-    )
+    return open_rows(path, spec.lookup(), "村代码、年度")
 
 
 # --- validating ----------------------------------------------------------------------------
@@ -235,40 +170,7 @@ class _Row:
 def _map_header(
     header: Sequence[str], spec: Spec, errors: list[RowError]
 ) -> tuple[dict[int, str], list[str]]:
-    lookup = spec.lookup()
-    positions: dict[int, str] = {}
-    unknown: list[str] = []
-    seen: set[str] = set()
-    for i, raw in enumerate(header):
-        text = (raw or "").strip()
-        name = lookup.get(normalize_header(text))
-        if name is None:
-            if text:
-                unknown.append(text)
-            continue
-        if name in seen:
-            errors.append(
-                RowError(
-                    1,
-                    name,
-                    "FILE_DUPLICATE_COLUMN",
-                    f"“{spec.heading_of(name)}”列出现了多次，只能保留一列",
-                )
-            )
-            continue
-        seen.add(name)
-        positions[i] = name
-    for required in (spec.key, "year"):
-        if required not in seen:
-            errors.append(
-                RowError(
-                    1,
-                    required,
-                    "FILE_MISSING_COLUMN",
-                    f"文件缺少必需的列“{spec.heading_of(required)}”（也可写作 {required}）",
-                )
-            )
-    return positions, unknown
+    return map_header(header, spec.lookup(), (spec.key, "year"), spec.heading_of, errors)
 
 
 def _parse_rows(
