@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -97,3 +98,19 @@ def test_notice_of_a_project_and_of_the_allocations(
     assert main(["funds", "notice", "--allocations", "5134", "--year", str(YEAR)]) == 0
     assert Notice.objects.get(kind="fund_allocation").items.count() == 1
     assert main(["funds", "notice", "--project", project.code]) == 1
+
+
+def test_import_payments_from_the_command_line(
+    approved_project: Project, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.funds.test_imports import good_rows, write
+
+    path = write(tmp_path / "p.csv", *good_rows(approved_project))
+    assert main(["funds", "import", str(path), "--dry-run"]) == 0
+    assert "校验通过" in said(capsys)
+    assert main(["funds", "import", str(path)]) == 0
+    assert "新增 3 条" in said(capsys)
+    bad = write(tmp_path / "b.csv", f"{approved_project.code},x,2019,2019-05-01,1,实施单位,某,,,,")
+    assert main(["funds", "import", str(bad)]) == 1
+    out = said(capsys)
+    assert "CODE_UNKNOWN" in out and "未导入任何数据" in out

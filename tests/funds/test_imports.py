@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from fupin.common.errors import FupinError
 from fupin.common.models import AuditEvent
 from fupin.divisions.models import Division
-from fupin.funds.imports import payments_import
+from fupin.funds.imports import payments_import, projects_import
 from fupin.funds.models import Payment, Project
 from fupin.funds.services import payment_record
 from fupin.registry.models import Household
@@ -22,7 +22,10 @@ from tests.funds.conftest import SOURCE, YEAR
 
 pytestmark = pytest.mark.django_db
 
-HEADER = "项目编号,资金来源,资金年度,支付日期,金额,收款方类型,收款单位或姓名,收款村代码,户编号,支付内容,凭证号"
+HEADER = (
+    "项目编号,资金来源,资金年度,支付日期,金额,收款方类型,收款单位或姓名,收款村代码,户编号,"
+    "支付内容,凭证号"
+)
 
 
 def write(path: Path, *rows: str) -> Path:
@@ -164,3 +167,98 @@ def test_a_file_without_the_required_columns(tmp_path: Path, village: Division) 
     report = payments_import(path, by=None)
     assert {e.code for e in report.errors} == {"FILE_MISSING_COLUMN"}
     assert {e.column for e in report.errors} == {"source", "year", "paid_on", "payee_kind"}
+
+
+# --- the project library -------------------------------------------------------------------
+
+P_HEADER = (
+    "项目编号,项目名称,项目类别,项目所在区划代码,受益村代码,申报日期,总投资,"
+    "中央财政专项扶贫资金（扶贫发展）（元）,县级财政专项扶贫资金（元）,带贫减贫机制,利益联结机制,"
+    "绩效目标,实施单位,预计受益户数,其中贫困户数,计划开工,计划完工"
+)
+
+
+def write_projects(path: Path, *rows: str) -> Path:
+    path.write_text("\n".join([P_HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def project_row(code: str, village: str, **kw: str) -> str:
+    cells = {
+        "code": code,
+        "name": "核桃种植基地",
+        "type": "产业发展",
+        "division": village,
+        "villages": "",
+        "on": "2019-03-05",
+        "budget": "300000",
+        "central": "200000",
+        "county": "100000",
+        "benefits": "务工就业、入股分红（折股量化）",
+        "link": "贫困户入股分红",
+        "target": "带动 30 户增收",
+        "unit": "合作社",
+        "households": "30",
+        "poor": "20",
+        "start": "2019-05-01",
+        "end": "2019-10-31",
+        **kw,
+    }
+    return ",".join(cells.values())
+
+
+def test_the_project_library_import(village: Division, funded_county: None, tmp_path: Path) -> None:
+    other = Division.objects.filter(parent_id=village.parent_id, level=5).exclude(pk=village.pk)
+    second = other.order_by("code").first()
+    assert second is not None
+    township = village.code[:9]
+    path = write_projects(
+        tmp_path / "lib.csv",
+        project_row("K-1", village.code),
+        project_row(
+            "K-2", township, villages=f"{village.code}、{second.code}", type="infrastructure"
+        ),
+    )
+    report = projects_import(path, by=None)
+    assert (report.ok, report.created) == (True, 2), report.errors
+    k2 = Project.objects.get(code="K-2")
+    assert (k2.status, k2.proposer_level, k2.project_type) == (
+        "proposed",
+        "township",
+        "infrastructure",
+    )
+    assert set(k2.villages.values_list("code", flat=True)) == {village.code, second.code}
+    assert Project.objects.get(code="K-1").benefit_kinds == ["employment", "dividend"]
+    again = projects_import(path, by=None)
+    assert (again.ok, again.created, again.unchanged) == (True, 0, 2)
+    changed = write_projects(
+        tmp_path / "lib2.csv", project_row("K-1", village.code, budget="300001", county="100001")
+    )
+    assert [e.code for e in projects_import(changed, by=None).errors] == [
+        "FUNDS_PROJECT_CODE_TAKEN"
+    ]
+
+
+def test_bad_project_rows_are_reported_and_nothing_stored(
+    village: Division, funded_county: None, tmp_path: Path
+) -> None:
+    path = write_projects(
+        tmp_path / "bad.csv",
+        project_row("B-1", village.code),
+        project_row("B-2", village.code, budget="300000", county="90000"),
+        project_row("B-3", village.code, target=""),
+        project_row("B-4", village.code, type="造盆景"),
+        project_row("B-5", village.code[:9], villages="110101001001"),
+        project_row("B-1", village.code),
+        project_row("B-6", village.code[:6]),
+    )
+    report = projects_import(path, by=None)
+    assert not report.ok and not Project.objects.exists()
+    assert {e.row: e.code for e in report.errors} == {
+        3: "FUNDS_BUDGET_MISMATCH",
+        4: "REQUIRED",
+        5: "CODE_UNKNOWN",
+        6: "FUNDS_NO_LOCATION",
+        7: "DUPLICATE_ROW",
+        8: "FUNDS_WRONG_LEVEL",
+    }

@@ -1,5 +1,6 @@
-"""``fupin funds``: allocate a level's funds to the next by the factor method, show balances,
-run the fund monitoring (动态监控) and post the fund and project notices (资金项目公告公示).
+"""``fupin funds``: import payments and the project library, allocate a level's funds to the
+next by the factor method, show balances, run the fund monitoring (动态监控) and post the fund
+and project notices (资金项目公告公示).
 
 Writes go through the services of ``fupin.funds`` as the system (``by=None``): the same rules
 as the pages refuse what they refuse, with the same codes.
@@ -11,6 +12,7 @@ import argparse
 import datetime as dt
 import sys
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 SHOWN_ROWS = 50
@@ -73,6 +75,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     al.add_argument("--document", default="", help="文号")
     al.add_argument("--dry-run", action="store_true", help="只测算，不下达")
     al.set_defaults(func=run_allocate)
+
+    imp = actions.add_parser(
+        "import",
+        help="导入资金支付或项目库（Excel、CSV），全部校验通过才写入",
+        description=(
+            "导入文件：逐行按逐笔登记的同一规定校验（并检查文件内各行之间：不超支、同一户同一内容"
+            "不重复支付），只要有一处错误就不写入任何数据，并列出全部错误。重复导入同一文件不会重复登记。"
+        ),
+    )
+    imp.add_argument("file", type=Path, metavar="FILE", help="数据文件：.xlsx、.xls、.ods、.csv")
+    imp.add_argument(
+        "--kind",
+        choices=("payments", "projects"),
+        default="payments",
+        help="文件内容（缺省 payments 资金支付）",
+    )
+    imp.add_argument("--dry-run", action="store_true", help="只校验，不写入数据库")
+    imp.set_defaults(func=run_import)
 
     bal = actions.add_parser(
         "balance", help="按来源、年度列出区划内各级资金的到位、下达、安排和结余"
@@ -187,6 +207,45 @@ def _weighted(p: Any, given: list[str]) -> Any:
             raise ValueError(f"因素“{code}”的权重不能为负")
     factors = tuple(replace(f, weight=weights[f.code]) for f in p.factors if weights[f.code])
     return replace(p, factors=factors)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from fupin.commands.base import fail, setup_django
+
+    setup_django(migrate=True)
+    from fupin.common.errors import FupinError
+    from fupin.funds.imports import TITLES, payments_import, projects_import
+
+    run = payments_import if args.kind == "payments" else projects_import
+    try:
+        report = run(args.file, by=None, dry_run=args.dry_run)
+    except FupinError as exc:
+        return fail(exc.code, exc.message)
+    out = _out()
+    out.print(
+        f"文件 {args.file.name}：{report.rows} 行{TITLES[args.kind]}，"
+        f"用时 {report.seconds:.1f} 秒。"
+    )
+    if report.unknown_columns:
+        out.print(f"[yellow]以下列未能识别，已忽略：{'、'.join(report.unknown_columns)}[/yellow]")
+    if not report.ok:
+        table = Table("行", "列", "代码", "说明")
+        for e in report.errors[:SHOWN_ROWS]:
+            table.add_row(
+                str(e.row), report.heading_of(e.column) if e.column else "", e.code, e.message
+            )
+        out.print(table)
+        more = f"，仅显示前 {SHOWN_ROWS} 处" if report.error_count > SHOWN_ROWS else ""
+        out.print(f"[red]共 {report.error_count} 处错误{more}，未导入任何数据。[/red]")
+        return 1
+    counts = f"新增 {report.created} 条，未变 {report.unchanged} 条"
+    if report.dry_run:
+        out.print(f"[green]校验通过[/green]（试运行，未写入）：将{counts}。")
+    else:
+        out.print(f"[green]导入完成[/green]：{counts}。")
+    return 0
 
 
 def run_balance(args: argparse.Namespace) -> int:

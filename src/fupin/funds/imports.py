@@ -447,3 +447,193 @@ def payments_import(path: Path, *, by: Actor, dry_run: bool = False) -> FundsImp
     report.created = len(new)
     report.stored = True
     return _finish(report, started)
+
+
+# --- the project library -------------------------------------------------------------------
+
+
+def _split(text: str) -> list[str]:
+    for sep in ("，", "、", ";", "；", " "):
+        text = text.replace(sep, ",")
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _same_project(p: Project, new: Project, villages: Sequence[str], stored: set[str]) -> bool:
+    fields = (
+        "name",
+        "project_type",
+        "division_id",
+        "budget",
+        "benefit_kinds",
+        "benefit_link",
+        "performance_target",
+        "implementing_unit",
+        "expected_households",
+        "expected_poor_households",
+        "start",
+        "end",
+        "proposed_on",
+    )
+    if any(getattr(p, f) != getattr(new, f) for f in fields):
+        return False
+    budget = {k: Decimal(str(v)) for k, v in p.budget_by_source.items()}
+    again = {k: Decimal(str(v)) for k, v in new.budget_by_source.items()}
+    return budget == again and set(villages) == stored
+
+
+def projects_import(path: Path, *, by: Actor, dry_run: bool = False) -> FundsImportReport:
+    """Import proposed projects into the library (申报入库); see the module's docstring.
+
+    Each row is a project as ``project_propose`` takes it, refused for what it refuses
+    (``check_project``: budget by source adding up to the total, 绩效目标, 带贫减贫机制, a
+    location in the county …). Imported projects enter as proposed: their notices and the
+    township's and county's decisions follow on the project pages, as for one proposed by hand.
+    """
+    started = time.perf_counter()
+    _need_office(by)
+    report = FundsImportReport("projects", dry_run=dry_run)
+    rows = _read(Path(path), "projects", report)
+    if not rows:
+        return _finish(report, started)
+    places: set[str] = set()
+    for r in rows:
+        places.add(r.text("division"))
+        places.update(_split(r.text("villages")))
+    known = {
+        d[0]: d
+        for d in _in_chunks(
+            lambda part: Division.objects.filter(code__in=part).values_list("code", "level"),
+            (p for p in places if p),
+        )
+    }
+    existing = {
+        p.code: p
+        for p in _in_chunks(
+            lambda part: Project.objects.filter(code__in=part), (r.text("code") for r in rows)
+        )
+    }
+    served_of: dict[str, set[str]] = defaultdict(set)
+    for part in _chunks([p.pk for p in existing.values()]):
+        through = Project.villages.through.objects.filter(project_id__in=part)
+        codes_of = {p.pk: p.code for p in existing.values()}
+        for pid, vid in through.values_list("project_id", "division_id"):
+            served_of[codes_of[pid]].add(vid)
+    seen: dict[str, int] = {}
+    new: list[tuple[Project, list[str]]] = []
+    for r in rows:
+        code = r.required("code", "项目编号")
+        name = r.required("name", "项目名称")
+        project_type = r.code("project_type", "项目类别", pf.PROJECT_TYPE, required=True)
+        division = r.required("division", "项目所在区划代码")
+        level = known[division][1] if division in known else 0
+        if division and division not in known:
+            r.error("division", "DIVISION_UNKNOWN", f"区划代码“{division}”不存在")
+        elif division and level not in (4, 5):
+            r.error(
+                "division",
+                pf.FundCode.WRONG_LEVEL.value,
+                "项目由村或乡镇申报，实施地点须是村或乡镇",
+            )
+        elif division and by is not None and not in_scope(by, division):
+            r.error("division", "OUT_OF_SCOPE", f"{division} 不在您的管辖范围内")
+        served = _split(r.text("villages")) or ([division] if level == 5 else [])
+        for v in served:
+            if v not in known or known[v][1] != 5 or not v.startswith(division):
+                r.error(
+                    "villages",
+                    pf.FundCode.NO_LOCATION.value,
+                    f"受益村 {v} 不存在或不在 {division} 内",
+                )
+        proposed_on = r.day("proposed_on", "申报日期", required=True)
+        budget = r.money("budget", "总投资", required=True)
+        by_source: dict[str, Decimal] = {}
+        for source in pf.FUND_SOURCE.codes:
+            amount = r.money(f"budget:{source}", pf.FUND_SOURCE.label_of(source))
+            if amount:
+                by_source[source] = amount
+        benefits = []
+        for text in _split(r.text("benefits")):
+            found = pf.BENEFIT_KIND.parse(text)
+            if found is None:
+                r.error("benefits", "CODE_UNKNOWN", f"带贫减贫机制：“{text}”不是可用的值")
+            else:
+                benefits.append(found)
+        target = r.required("performance_target", "绩效目标")
+        start = r.day("start", "计划开工")
+        end = r.day("end", "计划完工")
+        households = r.count("expected_households", "预计受益户数")
+        poor = r.count("expected_poor_households", "其中贫困户数")
+        if code in seen:
+            r.error("code", "DUPLICATE_ROW", f"项目编号“{code}”与第 {seen[code]} 行重复")
+        seen.setdefault(code, r.number)
+        if r.bad or budget is None or proposed_on is None:
+            continue
+        r.refusals(
+            pf.check_project(
+                pf.ProjectFacts(
+                    project_type=project_type,
+                    budget=budget,
+                    budget_by_source=by_source,
+                    villages=served,
+                    performance_target=target,
+                    benefits=benefits,
+                    start=start,
+                    end=end,
+                )
+            )
+        )
+        if r.bad:
+            continue
+        project = Project(
+            code=code,
+            name=name,
+            project_type=project_type,
+            division_id=division,
+            proposer_level="village" if level == 5 else "township",
+            status="proposed",
+            proposed_on=proposed_on,
+            budget=budget,
+            budget_by_source={k: str(v) for k, v in by_source.items()},
+            benefit_kinds=benefits,
+            benefit_link=r.text("benefit_link"),
+            performance_target=target,
+            implementing_unit=r.text("implementing_unit"),
+            expected_households=households,
+            expected_poor_households=poor,
+            start=start,
+            end=end,
+            source="import",
+        )
+        if code in existing:
+            if _same_project(existing[code], project, served, served_of[code]):
+                report.unchanged += 1
+            else:
+                r.error(
+                    "code",
+                    "FUNDS_PROJECT_CODE_TAKEN",
+                    f"项目编号“{code}”已在项目库中且内容不同：请在项目页面修改",
+                )
+            continue
+        new.append((project, served))
+    if report.errors or dry_run:
+        return _finish(report, started)
+    with transaction.atomic():
+        Project.objects.bulk_create([p for p, _ in new], batch_size=BATCH)
+        link = Project.villages.through
+        link.objects.bulk_create(
+            [link(project_id=p.pk, division_id=v) for p, served in new for v in served],
+            batch_size=BATCH,
+        )
+        for part in _chunks([p.pk for p, _ in new]):
+            audit_record_bulk(
+                by=by,
+                action="project.import",
+                obj_type="project",
+                rows=Project.objects.filter(pk__in=part),
+                key_field="code",
+                division_field="division_id",
+                after={"file": Path(path).name, "rows": report.rows},
+            )
+    report.created = len(new)
+    report.stored = True
+    return _finish(report, started)
