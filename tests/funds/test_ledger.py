@@ -106,7 +106,18 @@ def duckdb_inputs() -> pf.LedgerInputs:
                 "id", "project_id", "holder_id", "source_fund", "year", "assigned_on", "amount"
             )
         ],
-        "project": list(Project.objects.values_list("id", "division_id", "status", "approved_on")),
+        "project": [
+            (i, d, st, ap, fen(b), ve, te)
+            for i, d, st, ap, b, ve, te in Project.objects.values_list(
+                "id",
+                "division_id",
+                "status",
+                "approved_on",
+                "budget",
+                "village_notice_end",
+                "township_notice_end",
+            )
+        ],
         "payment": [
             (i, p, it, s, y, k, h, on, fen(x))
             for i, p, it, s, y, k, h, on, x in Payment.objects.values_list(
@@ -156,6 +167,7 @@ def test_database_flags_equal_duckdb_flags_for_the_whole_tree(messy: dict[str, A
         FC.DUPLICATE_PAYMENT,
         FC.IDLE,
         FC.PAID_BEFORE_APPROVAL,
+        FC.NO_NOTICE,  # P1 was made approved here, without going through the notices
     }
 
 

@@ -41,7 +41,13 @@ assignment = st.tuples(
     when,
     st.integers(1, 5000),
 )
-project = st.tuples(st.sampled_from(["approved", "proposed", "in_progress"]), st.none() | when)
+project = st.tuples(
+    st.sampled_from(["approved", "proposed", "in_progress"]),
+    st.none() | when,
+    st.integers(0, 8000),  # budget in fen
+    st.none() | when,  # last day of the village notice
+    st.none() | when,  # last day of the township notice
+)
 payment = st.tuples(
     st.integers(1, 5),  # project 5 may not exist
     st.sampled_from(["a", "b", ""]),
@@ -59,7 +65,9 @@ ledger = st.fixed_dictionaries(
         "project": st.lists(project, min_size=4, max_size=4),
         "payment": st.lists(payment, max_size=14),
         "household": st.lists(
-            st.sampled_from(["poor", "exited", "removed", None]), min_size=4, max_size=4
+            st.sampled_from(["poor", "exited", "exited_with_policy", "removed", None]),
+            min_size=4,
+            max_size=4,
         ),
     }
 )
@@ -73,9 +81,7 @@ def rows(g: dict[str, list[Any]]) -> dict[str, list[tuple[Any, ...]]]:
             for i, (s, y, fr, to, on, amt) in enumerate(g["allocation"], 1)
         ],
         "assignment": [(i, *a) for i, a in enumerate(g["assignment"], 1)],
-        "project": [
-            (i, "51343110000" + str(i), st_, ap) for i, (st_, ap) in enumerate(g["project"], 1)
-        ],
+        "project": [(i, "51343110000" + str(i), *p) for i, p in enumerate(g["project"], 1)],
         "payment": [(i, *p) for i, p in enumerate(g["payment"], 1)],
         "household": [(i, s) for i, s in enumerate(g["household"], 1)],
     }
@@ -196,6 +202,25 @@ def reference(data: dict[str, list[tuple[Any, ...]]], as_of: dt.date = AS_OF) ->
         ap = approved.get(pid)
         if ap is None or on < ap:
             out.append(("FUNDS_PAID_BEFORE_APPROVAL", div, pid, i, h, s, y, amt, on))
+    # household payments to a household in the registry that no longer receives them
+    off = {
+        h
+        for h, st_ in data["household"]
+        if st_ != "removed" and (st_ or "") not in f.DEFAULT_PARAMETERS.eligible_statuses
+    }
+    for i, pid, _item, s, y, kind, h, on, amt in data["payment"]:
+        if kind == "household" and h in off:
+            out.append(("FUNDS_PAYEE_NOT_ELIGIBLE", project_div.get(pid), pid, i, h, s, y, amt, on))
+    given: dict[int, int] = defaultdict(int)
+    for _i, pid, _div, _s, _y, _on, amt in data["assignment"]:
+        given[pid] += amt
+    for pid, div, status, ap, budget, village_end, township_end in data["project"]:
+        if status in f.PAYABLE and (village_end is None or township_end is None):
+            out.append(("FUNDS_NO_NOTICE", div, pid, None, None, None, None, None, ap))
+        if pid in given and given[pid] > budget:
+            out.append(
+                ("FUNDS_OVER_BUDGET", div, pid, None, None, None, None, given[pid] - budget, ap)
+            )
     for (pid, _item, h), ps in groups.items():
         if len(ps) > 1:
             out.append(
@@ -239,7 +264,7 @@ def one_project(
             (1, "county", 2017, None, "513431", "county", received_on, 10_000),
         ],
         "assignment": [(1, 1, "513431", "county", 2017, received_on, 10_000)],
-        "project": [(1, "513431100001", "approved", approved_on)],
+        "project": [(1, "513431100001", "approved", approved_on, 10_000, approved_on, approved_on)],
         "payment": [(1, 1, "a", "county", 2017, "household", 1, paid_on, 4_000)],
         "household": [(1, "poor")],
     }

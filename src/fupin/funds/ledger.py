@@ -72,7 +72,15 @@ def raw_tables() -> dict[str, ir.Table]:
         ),
         "project": _table(
             Project,
-            {"id": "int64", "division_id": "string", "status": "string", "approved_on": "date"},
+            {
+                "id": "int64",
+                "division_id": "string",
+                "status": "string",
+                "approved_on": "date",
+                "budget": money,
+                "village_notice_end": "date",
+                "township_notice_end": "date",
+            },
         ),
         "payment": _table(
             Payment,
@@ -151,7 +159,15 @@ def ledger_inputs(
             assigned_on=s.assigned_on,
             amount_fen=_fen(s.amount),
         ),
-        project=p.select(p.id, division=p.division_id, status=p.status, approved_on=p.approved_on),
+        project=p.select(
+            p.id,
+            division=p.division_id,
+            status=p.status,
+            approved_on=p.approved_on,
+            budget_fen=_fen(p.budget),
+            village_notice_end=p.village_notice_end,
+            township_notice_end=p.township_notice_end,
+        ),
         payment=pay.select(
             pay.id,
             pay.project_id,

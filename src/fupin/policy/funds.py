@@ -341,6 +341,9 @@ class FundParameters:
     #: Share of the year's funds still unspent at year end above which a level is flagged;
     #: None = not checked (no national figure found).
     year_end_balance_share: Fraction | None = None
+    #: Registry statuses of a household that may receive household-targeted money: not yet out
+    #: of poverty, out but still under the policies (脱贫不脱政策), or returned to poverty.
+    eligible_statuses: tuple[str, ...] = ("poor", "exited_with_policy", "returned")
     #: The speech's rule 新增资金主要用于深度贫困地区: "主要" read as more than half (UNVERIFIED).
     deep_poverty_share_target: Fraction = Fraction(1, 2)
 
@@ -375,6 +378,9 @@ class FundCode(StrEnum):
     DUPLICATE_PAYMENT = "FUNDS_DUPLICATE_PAYMENT"
     IDLE = "FUNDS_IDLE"
     PAID_BEFORE_APPROVAL = "FUNDS_PAID_BEFORE_APPROVAL"
+    NO_NOTICE = "FUNDS_NO_NOTICE"
+    OVER_BUDGET = "FUNDS_OVER_BUDGET"
+    PAYEE_NOT_ELIGIBLE = "FUNDS_PAYEE_NOT_ELIGIBLE"
     # per record
     UNKNOWN_SOURCE = "FUNDS_UNKNOWN_SOURCE"
     UNKNOWN_TYPE = "FUNDS_UNKNOWN_PROJECT_TYPE"
@@ -655,7 +661,15 @@ LEDGER_SCHEMAS: dict[str, dict[str, str]] = {
         "assigned_on": "date",
         "amount_fen": "int64",
     },
-    "project": {"id": "int64", "division": "string", "status": "string", "approved_on": "date"},
+    "project": {
+        "id": "int64",
+        "division": "string",
+        "status": "string",
+        "approved_on": "date",
+        "budget_fen": "int64",
+        "village_notice_end": "date",
+        "township_notice_end": "date",
+    },
     "payment": {
         "id": "int64",
         "project_id": "int64",
@@ -808,6 +822,12 @@ def ledger_flags(
       (闲置 1 年以上 inclusive); ``since`` is that date, ``amount_fen`` the balance.
     - FUNDS_PAID_BEFORE_APPROVAL: a payment to a project not approved, or paid before the day
       of approval (a payment on the day of approval is allowed).
+    - FUNDS_NO_NOTICE: a project approved (or later) without the village or the township
+      notice on record (公示 at each level before entry ✔ [F8]).
+    - FUNDS_OVER_BUDGET: a project assigned more than its approved total budget;
+      ``amount_fen`` is the excess.
+    - FUNDS_PAYEE_NOT_ELIGIBLE: a household payment to a household in the registry whose
+      status is not one of ``eligible_statuses`` (e.g. 已脱贫不再享受政策); one row per payment.
     """
     cutoff = ibis.literal(as_of - timedelta(days=p.idle_days), type="date")
     bal = balances(inputs)
@@ -857,6 +877,27 @@ def ledger_flags(
             year=unknown.year,
             amount_fen=unknown.amount_fen,
             since=unknown.paid_on,
+        )
+    )
+    off = hh.filter(
+        (hh.status.fill_null("") != "removed")
+        & ~hh.status.fill_null("").isin(list(p.eligible_statuses))
+    )
+    off_ids = off.select(oid=off.id)
+    paid_off = to_households.inner_join(off_ids, to_households.household_id == off_ids.oid)
+    paid_off = paid_off.left_join(prj, paid_off.project_id == prj.pid)
+    parts.append(
+        _flags(
+            paid_off,
+            FundCode.PAYEE_NOT_ELIGIBLE,
+            division=paid_off.pdiv,
+            project_id=paid_off.project_id,
+            payment_id=paid_off.id,
+            household_id=paid_off.household_id,
+            source=paid_off.source,
+            year=paid_off.year,
+            amount_fen=paid_off.amount_fen,
+            since=paid_off.paid_on,
         )
     )
     known = to_households.filter(to_households.household_id.notnull())
@@ -943,6 +984,33 @@ def ledger_flags(
             since=early.paid_on,
         )
     )
+    prj_all = inputs.project
+    entered = prj_all.filter(
+        prj_all.status.isin(list(PAYABLE))
+        & (prj_all.village_notice_end.isnull() | prj_all.township_notice_end.isnull())
+    )
+    parts.append(
+        _flags(
+            entered,
+            FundCode.NO_NOTICE,
+            division=entered.division,
+            project_id=entered.id,
+            since=entered.approved_on,
+        )
+    )
+    given = s.group_by(gid=s.project_id).aggregate(assigned_fen=_sum0(s.amount_fen))
+    over_budget = prj_all.inner_join(given, prj_all.id == given.gid)
+    over_budget = over_budget.filter(over_budget.assigned_fen > over_budget.budget_fen)
+    parts.append(
+        _flags(
+            over_budget,
+            FundCode.OVER_BUDGET,
+            division=over_budget.division,
+            project_id=over_budget.id,
+            amount_fen=over_budget.assigned_fen - over_budget.budget_fen,
+            since=over_budget.approved_on,
+        )
+    )
     return ibis.union(*parts, distinct=False)
 
 
@@ -953,6 +1021,9 @@ FLAG_LABELS: Mapping[str, str] = {
     FundCode.DUPLICATE_PAYMENT: "同一农户同一项目内容重复支付",
     FundCode.IDLE: "资金闲置超过规定期限",
     FundCode.PAID_BEFORE_APPROVAL: "项目审定前支付资金",
+    FundCode.NO_NOTICE: "项目未经村、乡镇公示即审定入库",
+    FundCode.OVER_BUDGET: "项目安排资金超过批复总投资",
+    FundCode.PAYEE_NOT_ELIGIBLE: "收款农户已脱贫且不再享受政策",
 }
 
 # -- per-record rules -----------------------------------------------------------------------------
