@@ -9,7 +9,12 @@ from __future__ import annotations
 from django.contrib import admin
 
 from fupin.accounts.scoping import ScopedModelAdmin
+
+# The asset and pairing models register their admin pages in their own modules.
+from fupin.funds import asset_admin, pairing_admin
 from fupin.funds.models import FundAllocation, Payment, Project, ProjectFunding
+
+__all__ = ["asset_admin", "pairing_admin"]
 
 
 @admin.register(FundAllocation)

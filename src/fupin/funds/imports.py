@@ -33,7 +33,7 @@ from fupin.common.audit import audit_record_bulk
 from fupin.common.errors import FupinError
 from fupin.divisions.models import Division
 from fupin.funds.models import Payment, Project, ProjectFunding
-from fupin.funds.services import Actor, _is_office
+from fupin.funds.services import Actor, is_fund_office
 from fupin.policy import funds as pf
 from fupin.policy.codes import CodeList
 from fupin.registry.imports.errors import RowError
@@ -239,7 +239,7 @@ def _in_chunks(fetch: Callable[[Sequence[Any]], Iterable[Any]], keys: Iterable[A
 
 
 def _need_office(by: Actor) -> None:
-    if by is not None and not _is_office(by):
+    if by is not None and not is_fund_office(by):
         raise FupinError("PERMISSION_DENIED", "只有县扶贫办可以导入项目库和资金支付")
 
 

@@ -16,6 +16,8 @@ from django.db.models import F, Q
 
 from fupin.common.models import SourcedFact, choices
 from fupin.policy import funds as pf
+from fupin.policy import funds_assets as pfa
+from fupin.policy import funds_pairing as pfp
 
 
 def _amount(label: str) -> models.DecimalField[Decimal, Decimal]:
@@ -226,3 +228,292 @@ class Payment(SourcedFact):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.paid_on} {self.amount}"
+
+
+# -- assets and asset income (资产收益) --
+# Appended by the "assets" helper; the rules are in fupin.policy.funds_assets, the writes in
+# fupin.funds.asset_services.
+
+
+class Asset(SourcedFact):
+    """扶贫项目资产: formed by an accepted project (验收 → 确权 → 移交, 国办函〔2021〕51号), in a
+    village, owned by the village collective, quantified as shares to households (折股量化到户)
+    or by the unit. ``shares_total`` is the number of shares quantified to households."""
+
+    project = models.ForeignKey(
+        "funds.Project", verbose_name="形成项目", on_delete=models.PROTECT, related_name="assets"
+    )
+    code = models.CharField("资产编号", max_length=40, unique=True)
+    name = models.CharField("资产名称", max_length=200)
+    asset_type = models.CharField("资产类型", max_length=16, choices=choices(pfa.ASSET_TYPE))
+    asset_class = models.CharField(
+        "资产类别", max_length=12, choices=choices(pf.ASSET_CLASS), default="operating"
+    )
+    value = _amount("资产原值（元）")
+    owner_kind = models.CharField("所有权人", max_length=12, choices=choices(pfa.ASSET_OWNER))
+    village = models.ForeignKey(
+        "divisions.Division",
+        verbose_name="所在村",
+        on_delete=models.PROTECT,
+        related_name="funds_assets",
+    )
+    formed_on = models.DateField("形成日期")
+    handed_over_on = models.DateField("移交日期", null=True, blank=True)
+    shares_total = models.DecimalField(
+        "量化到户总股数", max_digits=14, decimal_places=4, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = "扶贫资产"
+        verbose_name_plural = "扶贫资产"
+        indexes = [models.Index(fields=["village", "asset_type"], name="asset_village_type")]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gte=0), name="asset_value_nonneg"),
+            models.CheckConstraint(
+                condition=Q(shares_total__isnull=True) | Q(shares_total__gte=0),
+                name="asset_shares_total_nonneg",
+            ),
+            models.CheckConstraint(
+                condition=Q(handed_over_on__isnull=True) | Q(handed_over_on__gte=F("formed_on")),
+                name="asset_handover_after_formed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class AssetShare(SourcedFact):
+    """折股量化到户: ``shares`` of an asset held by a household from ``from_year`` to ``to_year``
+    (open-ended when null); "谁贫困谁享受" — withdrawn by ending it."""
+
+    asset = models.ForeignKey(
+        Asset, verbose_name="资产", on_delete=models.CASCADE, related_name="shares"
+    )
+    household = models.ForeignKey(
+        "registry.Household",
+        verbose_name="持股农户",
+        on_delete=models.PROTECT,
+        related_name="asset_shares",
+    )
+    shares = models.DecimalField("股数", max_digits=14, decimal_places=4)
+    from_year = models.PositiveSmallIntegerField("持股起始年度")
+    to_year = models.PositiveSmallIntegerField("持股截止年度", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "资产股份（折股量化到户）"
+        verbose_name_plural = "资产股份（折股量化到户）"
+        indexes = [models.Index(fields=["household"], name="assetshare_household")]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "household"], name="assetshare_one_per_hh"),
+            models.CheckConstraint(condition=Q(shares__gte=0), name="assetshare_nonneg"),
+            models.CheckConstraint(
+                condition=Q(to_year__isnull=True) | Q(to_year__gte=F("from_year")),
+                name="assetshare_years_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} {self.household_id} {self.shares}"
+
+
+class AssetIncome(SourcedFact):
+    """资产年度收益: an asset's income of a year (for a PV station the net income after rents,
+    taxes, insurance and upkeep, domain-next.md §1.5)."""
+
+    asset = models.ForeignKey(
+        Asset, verbose_name="资产", on_delete=models.PROTECT, related_name="incomes"
+    )
+    year = models.PositiveSmallIntegerField("收益年度")
+    amount = _amount("收益金额（元）")
+    received_on = models.DateField("到账日期")
+
+    class Meta:
+        verbose_name = "资产收益"
+        verbose_name_plural = "资产收益"
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "year"], name="assetincome_one_per_year"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="assetincome_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} {self.year} {self.amount}"
+
+
+class Distribution(SourcedFact):
+    """收益分配: a part of a year's asset income by kind (分红, 公益岗位工资, 村集体公益事业,
+    留存); a dividend has one row per household (``household``), the other kinds none.
+    ``year`` repeats the income's year for the household's (household, year) reads."""
+
+    income = models.ForeignKey(
+        AssetIncome, verbose_name="收益", on_delete=models.PROTECT, related_name="distributions"
+    )
+    year = models.PositiveSmallIntegerField("收益年度")
+    kind = models.CharField("分配方式", max_length=24, choices=choices(pfa.DISTRIBUTION_KIND))
+    amount = _amount("金额（元）")
+    household = models.ForeignKey(
+        "registry.Household",
+        verbose_name="分红农户",
+        on_delete=models.PROTECT,
+        related_name="asset_distributions",
+        null=True,
+        blank=True,
+    )
+    note = models.CharField("说明", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "资产收益分配"
+        verbose_name_plural = "资产收益分配"
+        indexes = [
+            models.Index(fields=["household", "year"], name="distribution_household_year"),
+            models.Index(fields=["income", "kind"], name="distribution_income_kind"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="distribution_nonneg"),
+            models.CheckConstraint(
+                condition=(Q(kind="dividend") & Q(household__isnull=False))
+                | (~Q(kind="dividend") & Q(household__isnull=True)),
+                name="distribution_household_iff_dividend",
+            ),
+            models.UniqueConstraint(
+                fields=["income", "household"],
+                condition=Q(household__isnull=False),
+                name="distribution_one_dividend_per_hh",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.income_id} {self.kind} {self.amount}"
+
+
+# -- pairing between regions and units (东西部协作、定点帮扶、万企帮万村) --
+# Appended by the "pairing" helper; the rules are in fupin.policy.funds_pairing, the writes in
+# fupin.funds.pairing_services, the reads in fupin.funds.pairing_selectors.
+
+
+class Partnership(SourcedFact):
+    """结对帮扶关系: a helper helps a helped division from ``from_year`` (to ``to_year``, open
+    when null). East–west pairs are between divisions (``helper`` set, ``helper_name`` its name);
+    a central unit (定点扶贫) or an enterprise (万企帮万村) is a name only (``helper`` null)."""
+
+    kind = models.CharField("帮扶类型", max_length=16, choices=choices(pf.PAIRING_KIND))
+    helper = models.ForeignKey(
+        "divisions.Division",
+        verbose_name="帮扶方（行政区划）",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    helper_name = models.CharField("帮扶方", max_length=200)
+    helped = models.ForeignKey(
+        "divisions.Division",
+        verbose_name="受援方",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    from_year = models.PositiveSmallIntegerField("起始年度")
+    to_year = models.PositiveSmallIntegerField("截止年度", null=True, blank=True)
+    agreement = models.CharField("协议文件", max_length=200, blank=True)
+    note = models.CharField("说明", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "结对帮扶"
+        verbose_name_plural = "结对帮扶"
+        indexes = [
+            models.Index(fields=["helped", "kind"], name="partnership_helped"),
+            models.Index(fields=["helper"], name="partnership_helper"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=pf.PAIRING_KIND.codes), name="partnership_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(to_year__isnull=True) | Q(to_year__gte=F("from_year")),
+                name="partnership_years_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(helper__isnull=True) | ~Q(helper=F("helped")),
+                name="partnership_not_itself",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.helper_name} → {self.helped_id}（{self.kind}）"
+
+
+class PartnershipTarget(SourcedFact):
+    """协议年度指标: the target of an indicator in a year; ``target`` null is "not set" (a row
+    kept for an indicator with achievements but no target), never 0."""
+
+    partnership = models.ForeignKey(
+        Partnership, verbose_name="结对", on_delete=models.CASCADE, related_name="targets"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    indicator = models.CharField("指标", max_length=24, choices=choices(pfp.PAIRING_INDICATOR))
+    target = models.DecimalField("目标值", max_digits=14, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        verbose_name = "协议年度指标"
+        verbose_name_plural = "协议年度指标"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "year", "indicator"], name="partnershiptarget_one"
+            ),
+            models.CheckConstraint(
+                condition=Q(target__isnull=True) | Q(target__gte=0),
+                name="partnershiptarget_nonneg",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partnership_id} {self.year} {self.indicator} {self.target}"
+
+
+class PartnershipAchievement(SourcedFact):
+    """完成情况: a figure achieved for an indicator in a year, with its evidence; several a
+    year are allowed and summed."""
+
+    partnership = models.ForeignKey(
+        Partnership, verbose_name="结对", on_delete=models.CASCADE, related_name="achievements"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    indicator = models.CharField("指标", max_length=24, choices=choices(pfp.PAIRING_INDICATOR))
+    value = models.DecimalField("完成数", max_digits=14, decimal_places=2)
+    recorded_on = models.DateField("记录日期")
+    evidence = models.TextField("佐证材料", blank=True)
+
+    class Meta:
+        verbose_name = "协议指标完成情况"
+        verbose_name_plural = "协议指标完成情况"
+        indexes = [
+            models.Index(fields=["partnership", "year", "indicator"], name="partnershipach_key")
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gte=0), name="partnershipach_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partnership_id} {self.year} {self.indicator} {self.value}"
+
+
+class PartnershipFund(SourcedFact):
+    """资金到位: an allocation (资金下达 of 东西部协作/定点帮扶/社会帮扶 funds) that came from the
+    pairing; an allocation counts for one pairing at most."""
+
+    partnership = models.ForeignKey(
+        Partnership, verbose_name="结对", on_delete=models.PROTECT, related_name="funds"
+    )
+    allocation = models.OneToOneField(
+        FundAllocation,
+        verbose_name="资金下达",
+        on_delete=models.PROTECT,
+        related_name="partnership_link",
+    )
+
+    class Meta:
+        verbose_name = "结对帮扶资金"
+        verbose_name_plural = "结对帮扶资金"
+
+    def __str__(self) -> str:
+        return f"{self.partnership_id} ← {self.allocation_id}"

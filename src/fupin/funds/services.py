@@ -75,7 +75,7 @@ def _active(by: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(getattr(by, "is_authenticated", False) and getattr(by, "is_active", False))
 
 
-def _require(by: Actor, division_code: str, allowed: bool, refusal: str) -> None:
+def require_in_scope(by: Actor, division_code: str, allowed: bool, refusal: str) -> None:
     if by is None:
         return
     if not _active(by):
@@ -86,11 +86,11 @@ def _require(by: Actor, division_code: str, allowed: bool, refusal: str) -> None
         raise FupinError("PERMISSION_DENIED", refusal)
 
 
-def _is_office(by: Actor) -> bool:
+def is_fund_office(by: Actor) -> bool:
     return by is None or user_role(by) in (Role.COUNTY_OFFICE.value, Role.ADMINISTRATOR.value)
 
 
-def _refuse(refusals: Sequence[pf.Refusal]) -> FupinError:
+def refusal_error(refusals: Sequence[pf.Refusal]) -> FupinError:
     return FupinError(
         refusals[0].code.value,
         "；".join(r.message for r in refusals),
@@ -98,7 +98,7 @@ def _refuse(refusals: Sequence[pf.Refusal]) -> FupinError:
     )
 
 
-def _fact_source(source: str) -> str:
+def fact_source_checked(source: str) -> str:
     if source not in codes.FACT_SOURCE:
         raise FupinError("SOURCE_UNKNOWN", f"数据来源“{source}”无效")
     return source
@@ -152,10 +152,10 @@ def allocation_record(
     or money from outside the tree). A holder cannot pass down more than it has left of the
     source and year (FUNDS_OVER_ALLOCATED); the receiver must lie below the giver."""
     _fund_source(source)
-    _fact_source(fact_source)
+    fact_source_checked(fact_source)
     to = division_get(to_division)
     acting_at = from_division or to.code
-    _require(by, acting_at, _is_office(by), "只有扶贫部门（县级及以上）可以下达资金")
+    require_in_scope(by, acting_at, is_fund_office(by), "只有扶贫部门（县级及以上）可以下达资金")
     with transaction.atomic():
         if from_division is None:
             refusals = pf.check_allocation(amount, amount)
@@ -169,7 +169,7 @@ def allocation_record(
             left = pf.from_fen(ledger.holder_balance_fen(giver.code, source, year))
             refusals = pf.check_allocation(amount, left)
         if refusals:
-            raise _refuse(refusals)
+            raise refusal_error(refusals)
         allocation = FundAllocation.objects.create(
             source_fund=source,
             from_division_id=from_division,
@@ -226,7 +226,7 @@ def project_propose(
     """Propose a project for the library (申报入库) at a village or a township ``division``;
     ``villages`` are the villages it serves (default: the village itself). Refused with every
     rule of ``check_project`` it breaks."""
-    _fact_source(fact_source)
+    fact_source_checked(fact_source)
     where = division_get(division)
     level = ledger.LEVEL_OF_LENGTH.get(len(where.code), "")
     if level not in pf.PROPOSING_LEVELS:
@@ -236,7 +236,7 @@ def project_propose(
         Role.COUNTY_OFFICE.value,
         Role.ADMINISTRATOR.value,
     )
-    _require(by, where.code, allowed, "您没有申报此项目的权限")
+    require_in_scope(by, where.code, allowed, "您没有申报此项目的权限")
     served = list(dict.fromkeys(villages or ([where.code] if level == "village" else [])))
     known = set(Division.objects.filter(code__in=served, level=5).values_list("code", flat=True))
     refusals = [
@@ -259,7 +259,7 @@ def project_propose(
         )
     )
     if refusals:
-        raise _refuse(refusals)
+        raise refusal_error(refusals)
     with transaction.atomic():
         if Project.objects.filter(code=code).exists():
             raise FupinError(PROJECT_CODE_TAKEN, f"项目编号“{code}”已存在", {"code": code})
@@ -324,7 +324,7 @@ def project_transition(
     on the project as the step's evidence."""
     with transaction.atomic():
         found = project_find(project, lock=True)
-        _require(by, found.division_id, True, "")
+        require_in_scope(by, found.division_id, True, "")
         level = _actor_level(by, pf.TRANSITIONS.get((found.status, target), ()))
         notice = notice_facts.notice_before(found.code, target)
         prefix = {"reviewed": "village", "approved": "township"}.get(target)
@@ -340,7 +340,7 @@ def project_transition(
                 pf.Refusal(pf.FundCode.DATES, f"办理日期 {on} 早于申报日期 {found.proposed_on}")
             )
         if refusals:
-            raise _refuse(refusals)
+            raise refusal_error(refusals)
         before = {"status": found.status}
         changed["status"] = target
         changed[STATUS_DATE[target]] = on
@@ -378,8 +378,8 @@ def project_fund(
     """Assign ``amount`` of a holder's ``source`` and ``year`` to an approved project under it
     (资金安排到项目); not more than the holder has left (FUNDS_OVER_ALLOCATED)."""
     _fund_source(source)
-    _fact_source(fact_source)
-    _require(by, holder, _is_office(by), "只有扶贫部门（县级及以上）可以安排项目资金")
+    fact_source_checked(fact_source)
+    require_in_scope(by, holder, is_fund_office(by), "只有扶贫部门（县级及以上）可以安排项目资金")
     with transaction.atomic():
         giver = _lock_division(holder)
         found = project_find(project, lock=True)
@@ -400,7 +400,7 @@ def project_fund(
         left = pf.from_fen(ledger.holder_balance_fen(giver.code, source, year))
         refusals += pf.check_allocation(amount, left)
         if refusals:
-            raise _refuse(refusals)
+            raise refusal_error(refusals)
         funding = ProjectFunding.objects.create(
             project=found,
             source_fund=source,
@@ -447,10 +447,10 @@ def payment_record(
     ``check_payment`` it breaks: not approved, more than the project's unspent funds of the
     source and year, a household not in the registry, the same household paid twice for the
     same item (FUNDS_DUPLICATE_PAYMENT)."""
-    _fact_source(fact_source)
+    fact_source_checked(fact_source)
     with transaction.atomic():
         found = project_find(project, lock=True)
-        _require(by, found.division_id, _is_office(by), "只有县扶贫办可以登记资金支付")
+        require_in_scope(by, found.division_id, is_fund_office(by), "只有县扶贫办可以登记资金支付")
         refusals: list[pf.Refusal] = []
         household: Household | None = None
         household_id: int | None = None
@@ -489,7 +489,7 @@ def payment_record(
             )
         )
         if refusals:
-            raise _refuse(refusals)
+            raise refusal_error(refusals)
         payment = Payment.objects.create(
             project=found,
             source_fund=source,

@@ -407,7 +407,9 @@ class FundCode(StrEnum):
 
 @dataclass(frozen=True)
 class Refusal:
-    code: FundCode
+    #: A ``FundCode``, or the code of a rule set built on these (assets ``AssetCode``,
+    #: pairings ``PairingCode``): any StrEnum, whose ``.value`` is the stable code.
+    code: StrEnum
     message: str
     #: What the refusal is about (unit, factor, source …), for per-row error reports.
     details: Mapping[str, str] = field(default_factory=dict)
