@@ -45,7 +45,7 @@ from fupin.registry.models import Household, HouseholdIncome, LivingConditions, 
 from fupin.synth.generator import generate
 from fupin.workflows.models import Case, Objection
 from tests.registry.flatfiles import make_id
-from tests.web import matrix_measures
+from tests.web import matrix_funds, matrix_funds_pairing, matrix_measures
 
 # --- the rule table --------------------------------------------------------------------------
 
@@ -75,6 +75,11 @@ VILLAGE_FACTS_EDITORS = frozenset(
 ATTENDANCE_RECORDERS = frozenset({Role.TOWNSHIP_REVIEWER, Role.COUNTY_OFFICE, Role.ADMINISTRATOR})
 #: Who registers 帮扶责任人: the county office.
 CADRE_REGISTRARS = frozenset({Role.COUNTY_OFFICE, Role.ADMINISTRATOR})
+
+#: Who proposes a project (项目申报): the village, the township and the county office.
+FUNDS_PROPOSERS = frozenset(
+    {Role.VILLAGE_CADRE, Role.TOWNSHIP_REVIEWER, Role.COUNTY_OFFICE, Role.ADMINISTRATOR}
+)
 
 #: The personas that may record a province's designation (a province-level user).
 DESIGNATORS = frozenset({Role.ADMINISTRATOR})
@@ -220,6 +225,31 @@ RULES: dict[str, Rule] = {
     "web:team_detail": Rule(Action.VIEW_REGISTRY),
     "web:team_leave_decide": Rule(Action.VIEW_REGISTRY, "POST"),
     "web:team_attendance": Rule(Action.VIEW_REGISTRY, "POST"),
+    # The funds pages (项目资金): reading needs the registry right and the subtree (a project is
+    # named by its code, a village by its code); proposing is for the village, township and
+    # county roles; the factor method is the county office's (allocating from the user's own
+    # division); the POSTs of a project (step, funding, payment, notice) are the services'
+    # decision, shown as a message (allowed here), outside the subtree 404.
+    "web:funds_home": Rule(Action.VIEW_REGISTRY),
+    "web:funds_projects": Rule(Action.VIEW_REGISTRY),
+    "web:funds_project_new": Rule(Action.VIEW_REGISTRY, roles=FUNDS_PROPOSERS),
+    "web:funds_project": Rule(Action.VIEW_REGISTRY),
+    "web:funds_project_step": Rule(Action.VIEW_REGISTRY, "POST"),
+    "web:funds_project_fund": Rule(Action.VIEW_REGISTRY, "POST"),
+    "web:funds_project_payment": Rule(Action.VIEW_REGISTRY, "POST"),
+    "web:funds_project_notice": Rule(Action.VIEW_REGISTRY, "POST"),
+    "web:funds_allocations": Rule(Action.VIEW_REGISTRY),
+    "web:funds_factor": Rule(Action.VIEW_REGISTRY, roles=CADRE_REGISTRARS),
+    "web:funds_flags": Rule(Action.VIEW_REGISTRY),
+    "web:funds_village": Rule(Action.VIEW_REGISTRY),
+    # Pairings between regions and units (结对帮扶): reading needs the registry right and the
+    # pairing in reach; setting targets and recording achievements are the services' decision
+    # (the helped county's office or above), shown as a message (allowed here), outside 404.
+    "web:funds_pairings": Rule(Action.VIEW_REGISTRY),
+    "web:funds_pairings_panel": Rule(Action.VIEW_REGISTRY),
+    "web:funds_pairing": Rule(Action.VIEW_REGISTRY),
+    "web:funds_pairing_targets": Rule(Action.VIEW_REGISTRY, "POST"),
+    "web:funds_pairing_achievement": Rule(Action.VIEW_REGISTRY, "POST"),
     # The Django admin's own sign-in page.
     "admin:login": Rule("public"),
 }
@@ -605,6 +635,11 @@ FILLERS: dict[str, Filler] = {
     "pk": lambda name, place: (str(_flag_at(place)), True),  # web:sharing_resolve
     "measure_id": lambda name, place: (str(matrix_measures.measure_at(place.household)), True),
     "village_code": lambda name, place: (place.village, True),  # web:team_detail and its posts
+    "partnership_id": lambda name, place: (
+        str(matrix_funds_pairing.partnership_at(place.village)),
+        True,
+    ),
+    "project_code": lambda name, place: (matrix_funds.project_at(place.village), True),
 }
 
 

@@ -23,6 +23,7 @@ NAV: tuple[tuple[str, str, str, Action | None], ...] = (
     ("sharing", "部门数据比对", "web:sharing_home", Action.VIEW_REGISTRY),
     ("evaluation", "退出评估", "web:evaluation_home", Action.VIEW_REGISTRY),
     ("measures", "帮扶", "web:measures_overdue", Action.VIEW_REGISTRY),
+    ("funds", "项目资金", "web:funds_home", Action.VIEW_REGISTRY),
     ("deep_poverty", "深度贫困地区", "web:analysis_deep_poverty", Action.VIEW_REGISTRY),
     ("village_facts", "村情", "web:village_facts_list", Action.VIEW_REGISTRY),
     ("reports_tables", "统计报表", "web:reports_table_list", Action.VIEW_REGISTRY),

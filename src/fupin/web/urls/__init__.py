@@ -30,4 +30,6 @@ urlpatterns = [
     path("", include("fupin.web.urls.village_facts")),
     path("", include("fupin.web.urls.reports_tables")),
     path("", include("fupin.web.urls.measures_card")),
+    path("", include("fupin.web.urls.funds")),
+    path("", include("fupin.web.urls.funds_pairing")),
 ]
