@@ -42,7 +42,8 @@ members_st = st.lists(
                     ]
                 ),
             ),
-            "school_status": st.sampled_from(["not_in_school", "primary", "junior", "senior"]),
+            # "" = not recorded (issue 14: blank is not "not in school")
+            "school_status": st.sampled_from(["not_in_school", "primary", "junior", "senior", ""]),
             "school_exempt_physical": st.booleans(),
             "basic_medical": st.booleans(),
         }
@@ -67,10 +68,11 @@ conditions_st = st.one_of(
     st.none(),
     st.fixed_dictionaries(
         {
-            "house_grade": st.sampled_from(["safe", "C", "D"]),
+            "house_grade": st.sampled_from(["safe", "C", "D", ""]),  # "" = not recorded
             "food_secure": st.one_of(st.none(), st.booleans()),
             "clothing_secure": st.one_of(st.none(), st.booleans()),
             "water_safe": st.one_of(st.none(), st.booleans()),
+            "water_difficult": st.one_of(st.none(), st.booleans()),  # 饮水困难 (issue 14)
         }
     ),
 )

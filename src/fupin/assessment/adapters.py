@@ -163,6 +163,11 @@ def flat_inputs(flat: ir.Table, division_code: str | None = None) -> Inputs:
             food_secure=heads.food_secure.cast("boolean"),
             clothing_secure=heads.clothing_secure.cast("boolean"),
             water_safe=heads.water_safe.cast("boolean"),
+            water_difficult=(
+                heads.water_difficult.cast("boolean")
+                if "water_difficult" in heads.columns
+                else ibis.null("boolean")
+            ),
         ),
     )
 
@@ -193,7 +198,7 @@ def household_facts(household: Household, year: int) -> dict[str, Any]:
         income = {**income, "net_income": float(income["net_income"])}
     conditions = (
         LivingConditions.objects.filter(household=household)
-        .values("house_grade", "food_secure", "clothing_secure", "water_safe")
+        .values("house_grade", "food_secure", "clothing_secure", "water_safe", "water_difficult")
         .first()
     )
     return {

@@ -173,6 +173,9 @@ def run(args: argparse.Namespace) -> int:
         from fupin.measures.demo import _measures_demo
 
         _measures_demo(args)
+        from fupin.funds.demo import funds_demo
+
+        funds_demo(args)  # prints its counts (项目资金：…)
     except FupinError as exc:
         return fail(exc.code, exc.message)
     console.print("5/5 演示账户（密码相同）：")
@@ -183,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from fupin.commands import serve
 
-    return serve.run(argparse.Namespace(host="127.0.0.1", port=args.port, workers=2))
+    return serve.run(argparse.Namespace(host="127.0.0.1", port=args.port, workers=2, dev=True))
 
 
 def _extra_county(args: argparse.Namespace, county: str) -> None:

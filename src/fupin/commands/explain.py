@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from fupin.commands.base import fail, setup_django, stdout_write
 
@@ -13,11 +14,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("household", help="户编号，或任一家庭成员的身份证号")
     p.add_argument("--year", type=int, default=None, help="年度；缺省为该户最近登记收入的年度")
     p.add_argument("--rule-set", default=None, help="规则集，如 household-standard@2016.1")
+    p.add_argument(
+        "--parameters",
+        type=Path,
+        default=None,
+        help="本地参数 JSON 文件（与 fupin assess --parameters 相同，说明才与评估结果一致）",
+    )
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from fupin.policy.parameters import DEFAULT_PARAMETERS, ParameterError, ParameterSet
+
+    # The same reading of the file as `fupin assess --parameters` (issue 14).
+    path = getattr(args, "parameters", None)
+    try:
+        params = ParameterSet.from_file(path, DEFAULT_PARAMETERS) if path else None
+    except ParameterError as exc:
+        return fail(exc.code, exc.message)
     setup_django()
     from fupin.assessment import services
     from fupin.common.errors import FupinError
@@ -25,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         household = services.household_find(args.household)
         explanation = services.household_explain(
-            household=household, year=args.year, rule_set_key=args.rule_set
+            household=household, year=args.year, rule_set_key=args.rule_set, parameters=params
         )
     except FupinError as exc:
         return fail(exc.code, exc.message)

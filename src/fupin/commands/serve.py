@@ -28,6 +28,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--no-tasks", action="store_true", help="不启动后台任务进程（另行运行 db_worker 时）"
     )
+    p.add_argument(
+        "--dev",
+        action="store_true",
+        help="开发模式：允许不设 FUPIN_SECRET_KEY（仅限本机开发演示，见 docs/deploy.md）",
+    )
     p.set_defaults(func=run)
 
 
@@ -62,15 +67,33 @@ def stop(process: subprocess.Popen[bytes] | None) -> None:
         process.wait()
 
 
-def run(args: argparse.Namespace) -> int:
-    from fupin.commands.base import console, setup_django
+def child_env(args: argparse.Namespace) -> dict[str, str]:
+    """The environment of the gunicorn and worker children: dev mode passes on to them."""
+    env = dict(os.environ)
+    if getattr(args, "dev", False):
+        env["FUPIN_DEV"] = "1"
+    return env
 
+
+def run(args: argparse.Namespace) -> int:
+    from fupin.commands.base import console, fail, setup_django
+    from fupin.common.errors import FupinError
+    from fupin.config.startup import dev_mode, secret_key_check
+
+    # Before anything touches the database: outside dev mode a real key or no server.
+    try:
+        secret_key_check(
+            key=os.environ.get("FUPIN_SECRET_KEY", ""),
+            dev=getattr(args, "dev", False) or dev_mode(),
+        )
+    except FupinError as exc:
+        return fail(exc.code, exc.message)
     setup_django(migrate=True)
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
     console.print(f"网页服务：http://{args.host}:{args.port}/  （Ctrl-C 停止）")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
+    env = {**child_env(args), "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
     worker = None if getattr(args, "no_tasks", False) else subprocess.Popen(worker_argv(), env=env)
     server = subprocess.Popen(gunicorn_argv(args), env=env)
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 
+from fupin.config.startup import DEV_SECRET_KEY
+
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -25,7 +27,8 @@ def fupin_home() -> Path:
     return home
 
 
-SECRET_KEY = os.environ.get("FUPIN_SECRET_KEY", "fupin-dev-only-insecure-key-change-me")
+# Served outside dev mode only with a real key: fupin.config.startup refuses the fallback.
+SECRET_KEY = os.environ.get("FUPIN_SECRET_KEY") or DEV_SECRET_KEY
 DEBUG = os.environ.get("FUPIN_DEBUG", "0") == "1"
 ALLOWED_HOSTS = os.environ.get("FUPIN_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
 

@@ -95,6 +95,8 @@ PROVINCE_CODES: frozenset[int] = frozenset(
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"  # indexed by (weighted sum mod 11)
 _CHECK_VALUES = (1, 0, 10, 9, 8, 7, 6, 5, 4, 3, 2)  # the same, with X as 10
+# GB 11643 §6.3 allows any real calendar date (issue 14: a number born before 1900 is valid);
+# only the truncated-18 guess for 15-digit values keeps a plausible lower bound.
 _MIN_BIRTH = date(1900, 1, 1)
 
 # Spaces of every width (incl. U+3000 ideographic, U+00A0, zero-width) vanish; full-width
@@ -232,11 +234,10 @@ def check(text: str, *, today: date | None = None) -> IdCheck:
     full = upgrade15(value) if len(value) == 15 else value
     digits = full[6:14]
     birth = _parse_date(digits)
-    if birth is None or birth < _MIN_BIRTH:
+    if birth is None:
         if len(value) == 15 and _looks_truncated(value, today):
             return _refuse(text, IdReason.ID_EXCEL_NUMBER, detail="18位号码被截去了后3位")
-        detail = "不是真实的日历日期" if birth is None else "早于1900年"
-        return _refuse(text, IdReason.ID_BAD_BIRTH_DATE, digits=digits, detail=detail)
+        return _refuse(text, IdReason.ID_BAD_BIRTH_DATE, digits=digits, detail="不是真实的日历日期")
     if birth > today:
         return _refuse(
             text,
@@ -344,12 +345,12 @@ def _code_matrix(values: Sequence[str | bytes | None] | npt.NDArray[Any]) -> npt
 def _civil_date(
     year: npt.NDArray[np.int32], month: npt.NDArray[np.int32], day: npt.NDArray[np.int32]
 ) -> tuple[BoolArray, npt.NDArray[np.datetime64]]:
-    """Return (is a real date from 1900 on, the date or NaT)."""
+    """Return (is a real calendar date, year 1 on; the date or NaT)."""
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     month_ok = (month >= 1) & (month <= 12)
     safe_month = np.where(month_ok, month, 1)
     last_day = _DAYS_IN_MONTH[safe_month] + ((safe_month == 2) & leap)
-    ok = month_ok & (day >= 1) & (day <= last_day) & (year >= 1900)
+    ok = month_ok & (day >= 1) & (day <= last_day) & (year >= 1)
     months = (np.where(ok, year, 1970) - 1970) * 12 + np.where(ok, safe_month, 1) - 1
     days = months.astype("datetime64[M]").astype("datetime64[D]") + (np.where(ok, day, 1) - 1)
     days[~ok] = np.datetime64("NaT")
@@ -498,7 +499,7 @@ def make_ids(
     """Build valid 18-character ID numbers from address codes, birth dates and sequence codes.
 
     The three inputs broadcast against each other. Raise ``ValueError`` for an address that
-    is not six digits with a real province, a birth date before 1900 or missing, or a
+    is not six digits with a real province, a missing birth date, or a
     sequence outside 0–999.
     """
     address = np.asarray(address6).astype(np.int64)
@@ -512,8 +513,8 @@ def make_ids(
         raise ValueError("address codes must start with a province code")
     if ((seqs < 0) | (seqs > 999)).any():
         raise ValueError("sequence codes must be 0–999")
-    if np.isnat(births).any() or (births < np.datetime64("1900-01-01")).any():
-        raise ValueError("birth dates must be set and not before 1900")
+    if np.isnat(births).any() or (births < np.datetime64("0001-01-01")).any():
+        raise ValueError("birth dates must be set and not before year 1")
 
     years = births.astype("datetime64[Y]").astype(np.int64) + 1970
     months_since = births.astype("datetime64[M]")

@@ -118,7 +118,8 @@ class Member(SourcedFact):
         "在校生状况",
         max_length=24,
         choices=choices(codes.SCHOOL_STATUS),
-        default="not_in_school",
+        blank=True,
+        default="",  # blank = not recorded (issue 14), never "not in school" by default
     )
     school_exempt_physical = models.BooleanField("因身体原因不能上学（送教上门等）", default=False)
     health = models.CharField(
@@ -247,7 +248,12 @@ class LivingConditions(SourcedFact):
         "住房面积（平方米）", max_digits=8, decimal_places=2, null=True, blank=True
     )
     house_grade = models.CharField(
-        "危房级别", max_length=6, choices=choices(codes.HOUSE_GRADE), default="safe"
+        # blank = not recorded (issue 14): it never passes 住房安全有保障 by default
+        "危房级别",
+        max_length=6,
+        choices=choices(codes.HOUSE_GRADE),
+        blank=True,
+        default="",
     )
     food_secure = models.BooleanField("不愁吃", null=True)
     clothing_secure = models.BooleanField("不愁穿", null=True)

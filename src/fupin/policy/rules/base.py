@@ -54,6 +54,7 @@ CONDITIONS_SCHEMA: dict[str, str] = {
     "food_secure": "boolean",
     "clothing_secure": "boolean",
     "water_safe": "boolean",
+    "water_difficult": "boolean",
 }
 SCHEMAS: dict[str, dict[str, str]] = {
     "household": HOUSEHOLD_SCHEMA,

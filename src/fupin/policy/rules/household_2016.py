@@ -53,11 +53,14 @@ def facts(inputs: Inputs, ctx: Context) -> ir.Table:
     born_by = ibis.date(ctx.year - p.school_age_min, *ref)
     school_age = (m.birth_date > born_after) & (m.birth_date <= born_by)
     not_in_school = school_age & (m.school_status == "not_in_school")
+    # A blank 在校生状况 is not recorded (issue 14): it proves neither schooling nor its absence.
+    unrecorded_school = school_age & (m.school_status.fill_null("").strip() == "")
     members = m.group_by(household_key=m.household_id).aggregate(
         member_count=m.count(),
         school_age_count=school_age.sum(),
         out_of_school_count=(not_in_school & ~m.school_exempt_physical).sum(),
         exempt_count=(not_in_school & m.school_exempt_physical).sum(),
+        school_unrecorded_count=unrecorded_school.sum(),
         uninsured_count=(~m.basic_medical).sum(),
     )
     inc = inputs.income
@@ -69,10 +72,15 @@ def facts(inputs: Inputs, ctx: Context) -> ir.Table:
     c = inputs.conditions
     conditions = c.select(
         conditions_key=c.household_id,
-        house_grade=c.house_grade,
+        # A blank 危房级别 is not recorded (issue 14), never "safe".
+        house_grade=c.house_grade.strip().nullif(""),
         food_secure=c.food_secure,
         clothing_secure=c.clothing_secure,
         water_safe=c.water_safe,
+        # Inputs without the column (older flat files, the indices' own inputs) leave it NULL.
+        drinking_water_difficult=(
+            c.water_difficult if "water_difficult" in c.columns else ibis.null("boolean")
+        ),
     )
     h = inputs.household
     joined = (
@@ -81,6 +89,10 @@ def facts(inputs: Inputs, ctx: Context) -> ir.Table:
         .left_join(conditions, h.id == conditions.conditions_key)
     )
     line = _poverty_line(h, ctx)
+    out_of_school = joined.out_of_school_count.fill_null(0)
+    school_unrecorded = joined.school_unrecorded_count.fill_null(0)
+    # 饮水困难 = 是 fails the water guarantee whatever 饮水安全 says (domain.md §6).
+    difficult = joined.drinking_water_difficult.fill_null(False)
     return joined.select(
         household_id=h.id,
         village_id=h.village_id,
@@ -93,13 +105,21 @@ def facts(inputs: Inputs, ctx: Context) -> ir.Table:
         income_gap=(line - joined.net_income / joined.household_size).round(2),
         member_count=joined.member_count.fill_null(0),
         school_age_count=joined.school_age_count.fill_null(0),
-        out_of_school_count=joined.out_of_school_count.fill_null(0),
+        out_of_school_count=out_of_school,
+        school_unrecorded_count=school_unrecorded,
+        # NULL (not decidable) when no child is known out of school but some status is blank.
+        education_recorded=ibis.ifelse(
+            (out_of_school == 0) & (school_unrecorded > 0), ibis.null("boolean"), True
+        ),
         exempt_count=joined.exempt_count.fill_null(0),
         uninsured_count=joined.uninsured_count.fill_null(0),
         house_grade=joined.house_grade,
         food_secure=joined.food_secure,
         clothing_secure=joined.clothing_secure,
         water_safe=joined.water_safe,
+        drinking_water_difficult=joined.drinking_water_difficult,
+        water_ok=ibis.ifelse(difficult, False, joined.water_safe),
+        water_reason=ibis.ifelse(difficult, "登记为饮水困难", "饮水不安全"),
     )
 
 
@@ -146,12 +166,15 @@ RULES = (
         title="义务教育有保障",
         clause=f"{EXIT_OPINION_2016}：义务教育有保障；{GUIDANCE_2019}：除身体原因不具备学习条件外，"
         "不失学辍学",
-        expression=lambda f, ctx: f.out_of_school_count == 0,
-        requires=(),
+        expression=lambda f, ctx: (f.out_of_school_count == 0) & (f.school_unrecorded_count == 0),
+        requires=("education_recorded",),
         passed="家中义务教育阶段适龄人员 {school_age_count} 人，无人失学辍学"
         "（因身体原因不能上学的 {exempt_count} 人不计）。",
         failed="家中有 {out_of_school_count} 名义务教育阶段适龄人员未在校（失学辍学）。",
-        remedy="让 {out_of_school_count} 名失学辍学的适龄人员返校（或因身体原因送教上门并登记）",
+        missing="家中有 {school_unrecorded_count} 名义务教育阶段适龄人员未登记在校生状况，"
+        "无法判断义务教育是否有保障。",
+        remedy="让 {out_of_school_count} 名失学辍学的适龄人员返校（或因身体原因送教上门并登记），"
+        "并登记每名适龄人员的在校生状况",
     ),
     Rule(
         code="MEDICAL_INSURED",
@@ -178,10 +201,10 @@ RULES = (
         code="WATER_SAFE",
         title="饮水安全有保障",
         clause=f"{GUIDANCE_2019}；2019–2020 年脱贫验收中的饮水安全要求（domain.md §6）",
-        expression=lambda f, ctx: f.water_safe,
-        requires=("water_safe",),
+        expression=lambda f, ctx: f.water_ok,
+        requires=("water_ok",),
         passed="饮水安全。",
-        failed="饮水不安全（水量、水质、取水便利或供水保证率未达标）。",
+        failed="{water_reason}（水量、水质、取水便利或供水保证率未达标）。",
         missing="未核实饮水是否安全。",
         remedy="解决安全饮水（水量、水质、取水便利、供水保证率）并核实",
     ),

@@ -75,7 +75,6 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "household_size": (1, 99),
     "migrant_months": (0, 12),
 }
-MAX_AGE = 120
 
 #: Columns of each level, and the model that stores them.
 LEVEL_MODELS: dict[str, type[models.Model]] = {
@@ -673,26 +672,10 @@ def _row_rules(
             pc.cast(first, pa.string()),
         )
 
-    birth = out.get("birth_date")
-    if birth is None:
-        return
-    years = [out[k] for k in ("income_year", "first_identified_year") if k in out]
-    if not years:
-        return
-    ref = years[0] if len(years) == 1 else pc.max_element_wise(*years)
-    birth_year = pc.year(birth)
-    ref64 = pc.cast(ref, pa.int64())
-    impossible = pc.or_(
-        pc.greater(birth_year, ref64), pc.greater(pc.subtract(ref64, birth_year), MAX_AGE)
-    )
-    sink.add(
-        impossible,
-        "id_number",
-        "AGE_IMPOSSIBLE",
-        text.get("id_number"),
-        pc.cast(birth_year, pa.string()),
-        ref64,
-    )
+    # An implausible age (born after the record's year, older than 120 in it) is no longer a
+    # refusal (issue 14: GB 11643 makes any real date valid): it is a data-quality note on the
+    # record (fupin.policy.data_quality, shown on the household page and counted by
+    # fupin.registry.quality).
 
 
 # --- file-wide rules in DuckDB --------------------------------------------------------------
