@@ -271,7 +271,6 @@ def test_notice_of_ten_days_or_more_passes_nine_is_refused() -> None:
     )
 
 
-
 def test_an_objection_open_or_upheld_holds_the_step() -> None:
     """公示 is the public's check: the step waits until every objection is verified, and an
     upheld one means the project is revised and posted again."""
@@ -284,6 +283,7 @@ def test_an_objection_open_or_upheld_holds_the_step() -> None:
     assert codes(r) == {FundCode.NOTICE_OBJECTION} and "重新公示" in r[0].message
     # steps that wait for no notice do not read it
     assert f.check_transition("approved", "in_progress", level="county", notice=upheld) == []
+
 
 GOOD_PAYMENT = f.PaymentFacts(
     amount=Decimal("1200"),
