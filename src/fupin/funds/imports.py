@@ -243,6 +243,29 @@ def _need_office(by: Actor) -> None:
         raise FupinError("PERMISSION_DENIED", "只有县扶贫办可以导入项目库和资金支付")
 
 
+def _audit(
+    by: Actor,
+    action: str,
+    model: type[Payment] | type[Project],
+    pks: Sequence[int],
+    to_project: str,
+    path: Path,
+    report: FundsImportReport,
+) -> None:
+    """One audit event per row written, keyed by its project (``to_project``: the path from the
+    model to the project, "" for a project)."""
+    for part in _chunks(list(pks)):
+        audit_record_bulk(
+            by=by,
+            action=action,
+            obj_type="project",
+            rows=model.objects.filter(pk__in=part),
+            key_field=f"{to_project}code",
+            division_field=f"{to_project}division_id",
+            after={"file": Path(path).name, "rows": report.rows},
+        )
+
+
 def _finish(report: FundsImportReport, started: float) -> FundsImportReport:
     report.errors.sort(key=lambda e: (e.row, e.column, e.code))
     report.seconds = time.perf_counter() - started
@@ -434,16 +457,7 @@ def payments_import(path: Path, *, by: Actor, dry_run: bool = False) -> FundsImp
         return _finish(report, started)
     with transaction.atomic():
         Payment.objects.bulk_create(new, batch_size=BATCH)
-        for part in _chunks([p.pk for p in new]):
-            audit_record_bulk(
-                by=by,
-                action="payment.import",
-                obj_type="project",
-                rows=Payment.objects.filter(pk__in=part),
-                key_field="project__code",
-                division_field="project__division_id",
-                after={"file": Path(path).name, "rows": report.rows},
-            )
+        _audit(by, "payment.import", Payment, [p.pk for p in new], "project__", path, report)
     report.created = len(new)
     report.stored = True
     return _finish(report, started)
@@ -624,16 +638,7 @@ def projects_import(path: Path, *, by: Actor, dry_run: bool = False) -> FundsImp
             [link(project_id=p.pk, division_id=v) for p, served in new for v in served],
             batch_size=BATCH,
         )
-        for part in _chunks([p.pk for p, _ in new]):
-            audit_record_bulk(
-                by=by,
-                action="project.import",
-                obj_type="project",
-                rows=Project.objects.filter(pk__in=part),
-                key_field="code",
-                division_field="division_id",
-                after={"file": Path(path).name, "rows": report.rows},
-            )
+        _audit(by, "project.import", Project, [p.pk for p, _ in new], "", path, report)
     report.created = len(new)
     report.stored = True
     return _finish(report, started)

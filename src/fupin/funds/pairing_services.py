@@ -42,7 +42,7 @@ from fupin.funds.models import (
     PartnershipFund,
     PartnershipTarget,
 )
-from fupin.policy import codes
+from fupin.funds.services import fact_source_checked, refusal_error
 from fupin.policy import funds_pairing as pfp
 
 Actor: TypeAlias = AbstractBaseUser | AnonymousUser | None
@@ -79,20 +79,6 @@ def require_in_scope(by: Actor, helped_code: str) -> None:
     county = helped_code if len(helped_code) <= 6 else helped_code[:6]
     if not in_scope(by, county):
         raise FupinError("OUT_OF_SCOPE", f"{helped_code} 不在您的管辖范围内")
-
-
-def refusal_error(refusals: list[pfp.Refusal]) -> FupinError:
-    return FupinError(
-        refusals[0].code.value,
-        "；".join(r.message for r in refusals),
-        {"errors": [r.as_dict() for r in refusals]},
-    )
-
-
-def fact_source_checked(source: str) -> str:
-    if source not in codes.FACT_SOURCE:
-        raise FupinError("SOURCE_UNKNOWN", f"数据来源“{source}”无效")
-    return source
 
 
 def _full_name(division: Division) -> str:

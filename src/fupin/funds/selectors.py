@@ -61,6 +61,15 @@ class Flag:
     def label(self) -> str:
         return pf.FLAG_LABELS.get(self.code, self.code)
 
+    @property
+    def source_label(self) -> str:
+        """The fund source's Chinese name ("" when the flag is about no one source)."""
+        if not self.source:
+            return ""
+        return (
+            pf.FUND_SOURCE.label_of(self.source) if self.source in pf.FUND_SOURCE else self.source
+        )
+
 
 def balances(division_code: str, year: int | None = None) -> list[Balance]:
     """The balance of every holder under a division by source, level and year."""

@@ -94,6 +94,21 @@ def _snapshots(codes: Sequence[str]) -> dict[str, _Snapshot]:
     return {row[0]: _Snapshot(*row) for row in rows}
 
 
+def _title_and_period(kind: str, title: str, period_days: int | None) -> tuple[str, int]:
+    """The public title and the period of a notice to post, or the refusal."""
+    title = policy.public_text(title.strip())
+    if not title:
+        raise FupinError("NOTICE_TITLE_MISSING", "请填写公示标题")
+    try:
+        return title, policy.period_days(kind, period_days)
+    except ValueError:
+        raise FupinError(
+            "NOTICE_PERIOD_INVALID",
+            f"公示天数应在 {policy.PERIOD_MIN_DAYS} 到 {policy.PERIOD_MAX_DAYS} 天之间",
+            {"period_days": period_days},
+        ) from None
+
+
 @transaction.atomic
 def notice_publish(
     *,
@@ -117,17 +132,7 @@ def notice_publish(
         raise FupinError("NOTICE_KIND_UNKNOWN", f"未知的公示类别：{kind}", {"kind": kind})
     division = division_get(village_code)
     _refuse_rights(by, kind, division.code)
-    title = policy.public_text(title.strip())
-    if not title:
-        raise FupinError("NOTICE_TITLE_MISSING", "请填写公示标题")
-    try:
-        days = policy.period_days(kind, period_days)
-    except ValueError:
-        raise FupinError(
-            "NOTICE_PERIOD_INVALID",
-            f"公示天数应在 {policy.PERIOD_MIN_DAYS} 到 {policy.PERIOD_MAX_DAYS} 天之间",
-            {"period_days": period_days},
-        ) from None
+    title, days = _title_and_period(kind, title, period_days)
     wanted = _entry_requests(entries, kind)
     if not wanted:
         raise FupinError("NOTICE_EMPTY", "公示名单为空：请至少选择一户")
@@ -217,17 +222,7 @@ def notice_publish_items(
     division = division_get(division_code)
     if by is not None:  # None: the system (CLI, demo), which posts what a step decided
         _refuse_rights(by, kind, division.code)
-    title = policy.public_text(title.strip())
-    if not title:
-        raise FupinError("NOTICE_TITLE_MISSING", "请填写公示标题")
-    try:
-        days = policy.period_days(kind, period_days)
-    except ValueError:
-        raise FupinError(
-            "NOTICE_PERIOD_INVALID",
-            f"公示天数应在 {policy.PERIOD_MIN_DAYS} 到 {policy.PERIOD_MAX_DAYS} 天之间",
-            {"period_days": period_days},
-        ) from None
+    title, days = _title_and_period(kind, title, period_days)
     if not items:
         raise FupinError("NOTICE_EMPTY", "公示名单为空：请至少选择一项")
     heads = [policy.public_text(str(c))[:50] for c in columns]

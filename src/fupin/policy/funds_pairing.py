@@ -25,11 +25,12 @@ as 0 % or 100 %.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
+from fupin.policy import funds as pf
 from fupin.policy.codes import CodeList
 
 # -- the indicators -------------------------------------------------------------------------------
@@ -120,14 +121,8 @@ class PairingCode(StrEnum):
     FUND_LINKED = "PAIRING_FUND_LINKED"
 
 
-@dataclass(frozen=True)
-class Refusal:
-    code: PairingCode
-    message: str
-    details: Mapping[str, str] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, object]:
-        return {"code": self.code.value, "message": self.message, **self.details}
+#: The pairing rules refuse with the funds rules' refusal type (any rule set's StrEnum code).
+Refusal = pf.Refusal
 
 
 # -- fulfilment -----------------------------------------------------------------------------------
