@@ -12,7 +12,7 @@ import pytest
 from django.db.models import Sum
 
 from fupin.funds import ledger
-from fupin.funds.demo import DUPLICATE_ITEM, funds_demo_create
+from fupin.funds.demo import DUPLICATE_ITEM, FundsDemo, funds_demo_create
 from fupin.funds.models import Asset, Distribution, FundAllocation, Partnership, Project
 from fupin.funds.services import parameters
 from fupin.notices.models import Notice
@@ -23,7 +23,7 @@ TODAY = date(2026, 12, 7)
 
 
 @pytest.fixture
-def demo(registry: Path):  # type: ignore[no-untyped-def]
+def demo(registry: Path) -> FundsDemo:
     return funds_demo_create(county=COUNTY, year=YEAR, today=TODAY)
 
 

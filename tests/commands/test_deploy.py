@@ -21,8 +21,17 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "FUPIN_SECRET_KEY", "FUPIN_DEV", "FUPIN_DEBUG")
-        and k != "DJANGO_SETTINGS_MODULE"
+        # the test run's own settings (the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE, which a
+        # deployment must not: check --deploy rightly fails on it) stay out of the child
+        if k
+        not in (
+            "DATABASE_URL",
+            "FUPIN_SECRET_KEY",
+            "FUPIN_DEV",
+            "FUPIN_DEBUG",
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        )
     }
     env.update(FUPIN_HOME=str(home), FUPIN_NO_PROGRESS="1", **extra)
     return env
